@@ -1,0 +1,106 @@
+"""Reading local files and hub datasets with errors that name the file, line or column and the fix."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from benchmark.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+def existing_path(path: str | Path, what: str, *, folder: bool = False) -> Path:
+    """``path`` as a Path, or a DataError saying it is missing or of the wrong kind."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataError(f"{p}: no such {'folder' if folder else 'file'} ({what}). Fix the path.")
+    if folder and not p.is_dir():
+        raise DataError(f"{p}: is a file, but {what} must be a folder.")
+    if not folder and p.is_dir():
+        raise DataError(f"{p}: is a folder, but {what} must be a file.")
+    return p
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-blank line; a malformed line is an error naming file:line."""
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(
+                    f"{path}:{lineno}: not valid JSON ({err.msg}, column {err.colno}). "
+                    "Fix or remove that line: each line must be one JSON object."
+                ) from None
+            if not isinstance(record, dict):
+                raise DataError(f"{path}:{lineno}: a JSON {type(record).__name__}, expected an object.")
+            yield lineno, record
+
+
+def require_fields(record: Mapping[str, Any], fields: Iterable[str], where: str) -> None:
+    """Fail naming the first missing field and the fields the record does have."""
+    for name in fields:
+        if name not in record:
+            have = ", ".join(sorted(record)) or "none"
+            raise DataError(f"{where}: missing field {name!r}; the record has: {have}.")
+
+
+def text_field(record: Mapping[str, Any], name: str, where: str, *, allow_empty: bool = False) -> str:
+    """``record[name]`` as a stripped string; missing, non-text or (unless allowed) empty is an error."""
+    require_fields(record, [name], where)
+    value = record[name]
+    if value is None and allow_empty:
+        return ""
+    if not isinstance(value, str):
+        raise DataError(f"{where}: field {name!r} is {type(value).__name__}, expected text.")
+    value = value.strip()
+    if not value and not allow_empty:
+        raise DataError(f"{where}: field {name!r} is empty. Fill it in or remove the record.")
+    return value
+
+
+def join_prompt(instruction: str, *inputs: str) -> str:
+    """The prompt an annotator sees: the instruction, then each non-empty input (context) block."""
+    return "\n\n".join([instruction, *(x for x in inputs if x)])
+
+
+def load_hub_rows(
+    hub_id: str,
+    *,
+    split: str,
+    columns: Iterable[str],
+    config: str | None = None,
+    streaming: bool = False,
+    max_rows: int | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, row) of a Hugging Face dataset (a hub id or a local dataset folder).
+
+    Streaming with ``max_rows`` reads only the head of very large collections such as FLAN 2022.
+    """
+    import datasets  # heavy: imported only when a hub source is used
+
+    try:
+        ds = datasets.load_dataset(hub_id, config, split=split, streaming=streaming)
+    except (OSError, ValueError) as err:
+        raise DataError(
+            f"could not load dataset {hub_id!r} (split {split!r}) from the Hugging Face Hub: {err}. "
+            "Without network access, download it once or set `path` to a local copy."
+        ) from err
+    columns = list(columns)
+    for i, row in enumerate(ds):
+        if max_rows is not None and i >= max_rows:
+            break
+        if i == 0:
+            missing = [c for c in columns if c not in row]
+            if missing:
+                raise DataError(
+                    f"dataset {hub_id!r}: missing column {missing[0]!r}; it has: {', '.join(row)}. "
+                    "Map the columns in the source options."
+                )
+        yield i, row

@@ -1,0 +1,70 @@
+"""Name -> object registries filled by a decorator and by installed packages' entry points."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from benchmark.errors import SelbenchError
+
+T = TypeVar("T")
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    """A ' Did you mean ...?' hint for a mistyped name, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+class Registry(Generic[T]):
+    """Objects registered under unique names; third-party packages add theirs via an entry-point group.
+
+    Entry points are loaded lazily, on the first lookup, so importing selbench never imports plugins.
+    """
+
+    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+        self.kind = kind
+        self.entry_point_group = entry_point_group
+        self._items: dict[str, T] = {}
+        self._plugins_loaded = entry_point_group is None
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator registering an object under ``name``; a second object under the same name is an error."""
+
+        def decorate(obj: T) -> T:
+            existing = self._items.get(name)
+            if existing is not None and existing is not obj:
+                raise SelbenchError(f"{self.kind} {name!r} is registered twice ({existing!r} and {obj!r}).")
+            self._items[name] = obj
+            return obj
+
+        return decorate
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=self.entry_point_group):
+            obj = ep.load()
+            if ep.name not in self._items:
+                self.register(ep.name)(obj)
+
+    def get(self, name: str) -> T:
+        """The object registered as ``name``; an unknown name lists the known ones and a close match."""
+        self._load_plugins()
+        try:
+            return self._items[name]
+        except KeyError:
+            known = sorted(self._items)
+            raise SelbenchError(
+                f"unknown {self.kind} {name!r}.{did_you_mean(name, known)} Known: {', '.join(known)}."
+            ) from None
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._items)
+
+    def __iter__(self) -> Iterator[tuple[str, T]]:
+        return iter((name, self._items[name]) for name in self.names())

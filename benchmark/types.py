@@ -1,0 +1,72 @@
+"""The records that flow between data, strategies, training and evaluation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+
+def content_hash(*parts: object, length: int = 16) -> str:
+    """Hex digest of the JSON of ``parts``: the same content gives the same key on any machine."""
+    payload = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One instruction example. ``response`` is the label that annotation buys."""
+
+    prompt: str
+    response: str
+    task: str
+    source: str
+    uid: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "uid", content_hash(self.prompt, self.response, self.task))
+
+
+@dataclass(frozen=True)
+class Pool:
+    """An ordered, duplicate-free collection of examples with task labels."""
+
+    name: str
+    examples: tuple[Example, ...]
+
+    def __post_init__(self) -> None:
+        if len(set(self.uids)) != len(self.examples):
+            raise ValueError(f"pool {self.name!r} holds duplicate examples; load it through load_pool.")
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    @cached_property
+    def uids(self) -> tuple[str, ...]:
+        return tuple(ex.uid for ex in self.examples)
+
+    @cached_property
+    def tasks(self) -> tuple[str, ...]:
+        """The distinct task names, sorted: position i is task id i."""
+        return tuple(sorted({ex.task for ex in self.examples}))
+
+    def task_ids(self) -> np.ndarray:
+        """(N,) int64 index of each example's task in ``tasks``."""
+        index = {task: i for i, task in enumerate(self.tasks)}
+        return np.fromiter((index[ex.task] for ex in self.examples), dtype=np.int64, count=len(self))
+
+    def task_counts(self) -> dict[str, int]:
+        return dict(
+            zip(self.tasks, np.bincount(self.task_ids(), minlength=len(self.tasks)).tolist(), strict=True)
+        )
+
+    def fingerprint(self) -> str:
+        """Content hash of the ordered examples: equal pools share caches whatever their file or name."""
+        return content_hash(list(self.uids))
+
+    def subset(self, indices: np.ndarray | list[int], name: str | None = None) -> Pool:
+        """The examples at ``indices``, in that order."""
+        return Pool(name or self.name, tuple(self.examples[i] for i in indices))

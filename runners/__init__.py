@@ -1,0 +1,1 @@
+"""Runners: command line, budget sweeps and reports built on the shared harness."""

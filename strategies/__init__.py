@@ -1,0 +1,1 @@
+"""Selection strategies: one module per family, each registering itself."""

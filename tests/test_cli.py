@@ -1,0 +1,52 @@
+import subprocess
+import sys
+
+from runners.cli import main
+
+
+def test_describe_prints_per_task_counts(capsys):
+    assert main(["describe", "-o", "examples_per_task=20", "--heldout-per-task", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "pool synthetic: 225 examples, 15 tasks" in out
+    assert "add_large" in out
+    assert "exact duplicates dropped: 0" in out
+
+
+def test_describe_flan_coarse(data_dir, capsys):
+    assert main(["describe", "flan", "-o", f"path={data_dir / 'flan_t0'}", "-o", "task_level=coarse"]) == 0
+    assert "54032 examples, 37 tasks" in capsys.readouterr().out
+
+
+def test_user_error_is_one_line_with_exit_code_2():
+    run = subprocess.run(
+        [sys.executable, "-m", "runners.cli", "describe", "dolly", "-o", "path=/no/such.jsonl"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert (
+        run.stderr.strip()
+        == "selbench: error: /no/such.jsonl: no such file (Dolly JSONL file). Fix the path."
+    )
+    assert "Traceback" not in run.stderr
+
+
+def test_debug_shows_the_traceback():
+    run = subprocess.run(
+        [sys.executable, "-m", "runners.cli", "--debug", "describe", "nosuch"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "Traceback" in run.stderr
+    assert "unknown pool source 'nosuch'" in run.stderr
+
+
+def test_sources_lists_every_source_with_options(capsys):
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    for name in ("dolly", "flan", "generic", "synthetic"):
+        assert name in out
+    assert "task_level='fine'" in out
