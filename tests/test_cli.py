@@ -50,3 +50,15 @@ def test_sources_lists_every_source_with_options(capsys):
     for name in ("dolly", "flan", "generic", "synthetic"):
         assert name in out
     assert "task_level='fine'" in out
+
+
+def test_strategies_lists_every_strategy_with_parameters_and_features(capsys):
+    from strategies import STRATEGIES
+
+    assert main(["strategies"]) == 0
+    out = capsys.readouterr().out
+    for name in STRATEGIES.names():
+        assert name in out
+    assert "temperature=1.0" in out
+    assert "task_confidence" in out
+    assert "longest_prompt" in out  # the example plugin, found through its entry point

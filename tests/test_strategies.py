@@ -1,0 +1,189 @@
+"""Behaviour of each strategy's algorithm beyond the shared contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmark.errors import SelbenchError
+from strategies import build_strategy
+from strategies.diversity import kmeans_representatives, threshold_filter
+from strategies.kcenter import kcenter_greedy
+from strategies.task_sampling import MIN_CONFIDENCE, allocate, inverse_confidence_weights
+from strategies.uncertainty import least_confident
+from tests.strategy_fixtures import make_features, make_pool
+
+task_sizes = st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sizes=task_sizes, data=st.data())
+def test_allocation_sums_to_budget_and_respects_task_sizes(sizes, data):
+    sizes = np.array(sizes)
+    budget = data.draw(st.integers(min_value=0, max_value=int(sizes.sum())))
+    confidence = np.array(
+        data.draw(st.lists(st.floats(MIN_CONFIDENCE, 1.0), min_size=len(sizes), max_size=len(sizes)))
+    )
+    temperature = data.draw(st.sampled_from([0.5, 1.0, 2.0, 100.0]))
+    # Confidences below MIN_CONFIDENCE count as MIN_CONFIDENCE (a floor that keeps weights finite).
+    counts = allocate(budget, sizes, inverse_confidence_weights(confidence, temperature))
+    assert counts.sum() == budget
+    assert np.all(counts <= sizes)
+    assert np.all(counts >= 0)
+    for a in range(len(sizes)):  # lower confidence, same size: never a smaller share
+        for b in range(len(sizes)):
+            if sizes[a] == sizes[b] and confidence[a] < confidence[b]:
+                assert counts[a] >= counts[b]
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=task_sizes, data=st.data())
+def test_uniform_allocation_fills_every_slot(sizes, data):
+    """A public task-uniform sampler stops early and leaves up to (tasks - 1) slots empty; not this one."""
+    sizes = np.array(sizes)
+    budget = data.draw(st.integers(min_value=0, max_value=int(sizes.sum())))
+    counts = allocate(budget, sizes, np.ones(len(sizes)))
+    assert counts.sum() == budget
+    room = counts < sizes  # tasks with room left never differ by more than one
+    if room.any():
+        assert counts[room].max() - counts[room].min() <= 1
+        assert np.all(counts[~room] <= counts[room].min() + 1)
+
+
+def test_inverse_confidence_allocation_by_hand():
+    # Weights 1/0.2 : 1/0.4 : 1/0.8 = 4 : 2 : 1 over a budget of 14.
+    counts = allocate(
+        14, np.array([100, 100, 100]), inverse_confidence_weights(np.array([0.2, 0.4, 0.8]), 1.0)
+    )
+    np.testing.assert_array_equal(counts, [8, 4, 2])
+    # The low-confidence task has only 3 examples: its surplus goes to the others by the same 2 : 1.
+    counts = allocate(14, np.array([3, 100, 100]), inverse_confidence_weights(np.array([0.2, 0.4, 0.8]), 1.0))
+    np.testing.assert_array_equal(counts, [3, 7, 4])  # 11 * 2/3 = 7.33 -> 7, 11 * 1/3 = 3.67 -> 4
+
+
+def test_temperature_moves_from_inverse_confidence_to_uniform():
+    confidence = np.array([0.1, 0.9])
+    sharp = inverse_confidence_weights(confidence, 0.5)
+    assert sharp[0] / sharp[1] == pytest.approx(81.0)
+    flat = inverse_confidence_weights(confidence, 1e6)
+    assert flat[0] / flat[1] == pytest.approx(1.0, abs=1e-5)
+    assert np.all(np.isfinite(inverse_confidence_weights(np.array([0.0, 1e-300, 1.0]), 0.01)))
+
+
+def test_allocation_errors():
+    with pytest.raises(SelbenchError, match="budget 11 exceeds the 10 examples"):
+        allocate(11, np.array([5, 5]), np.ones(2))
+    with pytest.raises(SelbenchError, match="positive and finite"):
+        allocate(1, np.array([5, 5]), np.array([1.0, 0.0]))
+    with pytest.raises(SelbenchError, match="temperature=0"):
+        build_strategy("task_inverse_confidence", {"temperature": 0})
+
+
+def test_task_inverse_confidence_favours_uncertain_tasks():
+    pool = make_pool({"easy": 50, "hard": 50})
+    features = make_features(pool)
+    features = type(features)(task_confidence={"easy": 0.9, "hard": 0.3})
+    picked = build_strategy("task_inverse_confidence").select(pool, 40, features, np.random.default_rng(0))
+    tasks = [pool.examples[i].task for i in picked]
+    assert tasks.count("hard") == 30
+    assert tasks.count("easy") == 10
+
+
+def test_task_proportional_and_uniform():
+    pool = make_pool({"a": 60, "b": 30, "c": 10})
+    features = make_features(pool)
+    rng = np.random.default_rng(0)
+
+    def counts(name):
+        picked = build_strategy(name).select(pool, 20, features, rng)
+        return [sum(pool.examples[i].task == t for i in picked) for t in "abc"]
+
+    assert counts("task_proportional") == [12, 6, 2]
+    assert counts("task_uniform") == [7, 7, 6]
+
+
+def brute_force_kcenter(x: np.ndarray, k: int, first: int) -> list[int]:
+    dist = np.linalg.norm(x[:, None] - x[None], axis=2)
+    chosen = [first]
+    while len(chosen) < k:
+        covered = dist[:, chosen].min(axis=1)
+        covered[chosen] = -1
+        chosen.append(int(np.argmax(covered)))
+    return chosen
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_kcenter_is_exact_farthest_first_traversal(clustered):
+    rng = np.random.default_rng(0)
+    if clustered:  # triangle-inequality pruning skips most clusters here
+        centres = rng.standard_normal((10, 6))
+        x = centres[rng.integers(10, size=400)] + 0.05 * rng.standard_normal((400, 6))
+    else:
+        x = rng.standard_normal((400, 6))
+    x = x.astype(np.float32)
+    picked = kcenter_greedy(x, 60, np.random.default_rng(3))
+    assert picked.tolist() == brute_force_kcenter(x.astype(np.float64), 60, int(picked[0]))
+
+
+def test_kcenter_with_an_initial_labelled_set():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((200, 5)).astype(np.float32)
+    initial = np.array([3, 17, 42])
+    picked = kcenter_greedy(x, 10, rng, initial=initial)
+    assert not set(picked) & set(initial)
+    dist = np.linalg.norm(x[:, None] - x[None], axis=2)
+    chosen = list(initial)
+    for p in picked:  # each pick is the point farthest from all earlier centres
+        assert dist[p, chosen].min() == pytest.approx(dist[:, chosen].min(axis=1).max(), rel=1e-5)
+        chosen.append(p)
+
+
+def test_kmeans_representatives_cover_separated_clusters():
+    rng = np.random.default_rng(0)
+    centres = 10 * np.eye(4, dtype=np.float32)
+    x = np.repeat(centres, 25, axis=0) + 0.01 * rng.standard_normal((100, 4)).astype(np.float32)
+    picked = kmeans_representatives(x, 4, seed=0)
+    assert sorted(picked // 25) == [0, 1, 2, 3]
+
+
+def test_kmeans_representatives_fill_duplicate_clusters():
+    x = np.repeat(np.eye(2, dtype=np.float32), 10, axis=0)  # only two distinct points
+    picked = kmeans_representatives(x, 6, seed=0)
+    assert len(set(picked)) == 6
+    assert picked.tolist() == kmeans_representatives(x, 6, seed=0).tolist()
+
+
+def test_threshold_filter_skips_near_duplicates_then_fills_up():
+    x = np.array([[1, 0], [0.99, 0.1], [0, 1], [0.1, 0.99], [-1, 0]], dtype=np.float32)
+    order = np.arange(5)
+    assert threshold_filter(x, 3, order, 0.9).tolist() == [0, 2, 4]
+    assert threshold_filter(x, 5, order, 0.9).tolist() == [0, 2, 4, 1, 3]
+
+
+def test_diversity_threshold_order():
+    pool = make_pool({"a": 20})
+    features = make_features(pool)
+    in_order = build_strategy("diversity", {"method": "threshold", "order": "pool", "threshold": 1.0})
+    assert in_order.select(pool, 5, features, np.random.default_rng(0)).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_least_confident_first_and_entropy():
+    assert least_confident(np.array([0.1, 0.9, 0.5]), 2, np.random.default_rng(0)).tolist() == [1, 2]
+    pool = make_pool({"a": 4})
+    features = type(make_features(pool))(
+        confidence=np.array([0.9, 0.1, 0.5, 0.3]), entropy=np.array([0, 2, 1, 3.0])
+    )
+    rng = np.random.default_rng(0)
+    assert build_strategy("uncertainty").select(pool, 2, features, rng).tolist() == [1, 3]
+    assert build_strategy("uncertainty", {"score": "entropy"}).select(pool, 2, features, rng).tolist() == [
+        3,
+        1,
+    ]
+
+
+def test_uncertainty_ties_are_broken_by_the_seed():
+    ties = np.full(100, 0.5)
+    picks = {tuple(least_confident(ties, 5, np.random.default_rng(s))) for s in range(5)}
+    assert len(picks) > 1
