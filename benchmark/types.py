@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
@@ -102,3 +102,6 @@ class Features:
         elif len(value) != len(pool):
             raise SelbenchError(f"{who}: feature {name!r} has {len(value)} rows; the pool has {len(pool)}.")
         return value
+
+
+FEATURE_NAMES = frozenset(f.name for f in fields(Features))

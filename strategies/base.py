@@ -11,9 +11,7 @@ import numpy as np
 
 from benchmark.errors import SelbenchError
 from benchmark.registry import Registry
-from benchmark.types import Features, Pool
-
-FEATURE_NAMES = frozenset({"confidence", "entropy", "embeddings", "task_confidence"})
+from benchmark.types import FEATURE_NAMES, Features, Pool
 
 
 class Strategy(ABC):

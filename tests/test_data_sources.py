@@ -126,7 +126,8 @@ def test_synthetic_pool_is_task_diverse_and_deterministic():
 
 def test_synthetic_answers_are_verifiable():
     by_task = {ex.task: ex for ex in load_synthetic(examples_per_task=1)}
-    a, b = (int(x) for x in by_task["add_large"].prompt.removeprefix("What is ").rstrip("?").split(" + "))
+    question = by_task["add_large"].prompt.splitlines()[0]
+    a, b = (int(x) for x in question.removeprefix("What is ").rstrip("?").split(" + "))
     assert by_task["add_large"].response == str(a + b)
     word = by_task["reverse_word"].prompt.split("'")[1]
     assert by_task["reverse_word"].response == word[::-1]

@@ -1,8 +1,9 @@
 """The embedded default pool: procedurally generated tasks with short, verifiable answers.
 
-No download and no model: a deterministic function of the seed. The tasks differ clearly in difficulty
-for a small pre-trained model (copying a word is easy, four-digit addition is hard), which is what makes
-task-aware selection matter.
+No download and no model: a deterministic function of the seed. Every prompt ends with its answer format
+("Reply with the number only."), so what a model generates is the answer itself. The tasks differ
+clearly in difficulty for a small pre-trained model (copying a word is easy, four-digit addition is
+hard), which is what makes task-aware selection matter.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ _ITEMS = [
     "guava",
 ]
 
+NUMBER_ONLY = "Reply with the number only."
+
 Generator = Callable[[random.Random], tuple[str, str]]
 
 
@@ -52,68 +55,71 @@ def _numbers(rng: random.Random, n: int, hi: int) -> list[int]:
 
 def _copy_word(rng: random.Random) -> tuple[str, str]:
     w = _word(rng)
-    return f"Repeat this word exactly: {w}", w
+    return f"Repeat this word exactly: {w}\nReply with the word only.", w
 
 
 def _uppercase(rng: random.Random) -> tuple[str, str]:
     w = _word(rng)
-    return f"Write this word in capital letters: {w}", w.upper()
+    return f"Write this word in capital letters: {w}\nReply with the word only.", w.upper()
 
 
 def _first_letter(rng: random.Random) -> tuple[str, str]:
     w = _word(rng)
-    return f"What is the first letter of the word '{w}'?", w[0]
+    return f"What is the first letter of the word '{w}'?\nReply with the letter only.", w[0]
 
 
 def _last_word(rng: random.Random) -> tuple[str, str]:
     ws = _words(rng, 3, 6)
-    return f"What is the last word in this list: {' '.join(ws)}?", ws[-1]
+    return f"What is the last word in this list: {' '.join(ws)}?\nReply with the word only.", ws[-1]
 
 
 def _reverse_word(rng: random.Random) -> tuple[str, str]:
     w = _word(rng)
-    return f"Write the word '{w}' backwards.", w[::-1]
+    return f"Write the word '{w}' backwards.\nReply with the word only.", w[::-1]
 
 
 def _count_words(rng: random.Random) -> tuple[str, str]:
     ws = _words(rng, 2, 9)
-    return f"How many words are in this list: {' '.join(ws)}?", str(len(ws))
+    return f"How many words are in this list: {' '.join(ws)}?\n{NUMBER_ONLY}", str(len(ws))
 
 
 def _add_small(rng: random.Random) -> tuple[str, str]:
     a, b = rng.randint(0, 49), rng.randint(0, 49)
-    return f"What is {a} + {b}?", str(a + b)
+    return f"What is {a} + {b}?\n{NUMBER_ONLY}", str(a + b)
 
 
 def _add_large(rng: random.Random) -> tuple[str, str]:
     a, b = rng.randint(1000, 9999), rng.randint(1000, 9999)
-    return f"What is {a} + {b}?", str(a + b)
+    return f"What is {a} + {b}?\n{NUMBER_ONLY}", str(a + b)
 
 
 def _multiply(rng: random.Random) -> tuple[str, str]:
     a, b = rng.randint(11, 99), rng.randint(11, 99)
-    return f"What is {a} * {b}?", str(a * b)
+    return f"What is {a} * {b}?\n{NUMBER_ONLY}", str(a * b)
 
 
 def _compare(rng: random.Random) -> tuple[str, str]:
     a, b = _numbers(rng, 2, 1000)
-    return f"Which number is larger, {a} or {b}?", str(max(a, b))
+    return f"Which number is larger, {a} or {b}?\n{NUMBER_ONLY}", str(max(a, b))
 
 
 def _parity(rng: random.Random) -> tuple[str, str]:
     n = rng.randint(0, 99_999)
-    return f"Is {n} even or odd?", "even" if n % 2 == 0 else "odd"
+    return f"Is {n} even or odd?\nReply with one word: even or odd.", "even" if n % 2 == 0 else "odd"
 
 
 def _sort_numbers(rng: random.Random) -> tuple[str, str]:
     ns = _numbers(rng, rng.randint(3, 5), 100)
     listed = ", ".join(map(str, ns))
-    return f"Sort these numbers from smallest to largest: {listed}", ", ".join(map(str, sorted(ns)))
+    return (
+        f"Sort these numbers from smallest to largest: {listed}\nReply with the sorted list only.",
+        ", ".join(map(str, sorted(ns))),
+    )
 
 
 def _max_number(rng: random.Random) -> tuple[str, str]:
     ns = _numbers(rng, rng.randint(3, 6), 100)
-    return f"What is the largest number in this list: {', '.join(map(str, ns))}?", str(max(ns))
+    return f"What is the largest number in this list: {', '.join(map(str, ns))}?\n{NUMBER_ONLY}", str(max(ns))
 
 
 def _table_lookup(rng: random.Random) -> tuple[str, str]:
@@ -121,7 +127,7 @@ def _table_lookup(rng: random.Random) -> tuple[str, str]:
     prices = [rng.randint(1, 99) for _ in items]
     table = "\n".join(f"{item}: {price}" for item, price in zip(items, prices, strict=True))
     k = rng.randrange(len(items))
-    return f"Prices:\n{table}\nWhat is the price of {items[k]}?", str(prices[k])
+    return f"Prices:\n{table}\nWhat is the price of {items[k]}?\n{NUMBER_ONLY}", str(prices[k])
 
 
 def _contains(rng: random.Random) -> tuple[str, str]:
@@ -129,7 +135,7 @@ def _contains(rng: random.Random) -> tuple[str, str]:
     present = rng.random() < 0.5
     w = rng.choice(ws) if present else _word(rng)
     answer = "yes" if w in ws else "no"
-    return f"Does the list {' '.join(ws)} contain the word '{w}'? Answer yes or no.", answer
+    return f"Does the list {' '.join(ws)} contain the word '{w}'?\nReply with one word: yes or no.", answer
 
 
 TASKS: dict[str, Generator] = {

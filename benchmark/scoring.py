@@ -1,0 +1,354 @@
+"""The scorer: label-free features of a pool (model confidence, embeddings), batched and cached by content.
+
+Features are computed once per (pool, model, settings) and shared by every strategy, budget and seed.
+Confidence is label-free by default: the model answers each prompt greedily and its confidence is the
+mean probability of its own answer tokens (the responses are what annotation buys, so a selection
+method may not look at them). ``confidence='reference'`` scores the gold response instead, an oracle
+ablation. Task-level confidence is estimated from a seeded sample of prompts per task, so the paper's
+method never pays for a pass over the whole pool.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from benchmark.cache import FeatureCache
+from benchmark.errors import SelbenchError
+from benchmark.models import (
+    ModelSpec,
+    cache_root,
+    load_model,
+    minilm_dir,
+    resolve_model,
+)
+from benchmark.prompting import format_response, left_pad, length_batches, tokenize_prompts
+from benchmark.types import FEATURE_NAMES, Features, Pool
+
+log = logging.getLogger(__name__)
+
+CONFIDENCE_MODES = ("label_free", "reference")
+EMBEDDINGS = ("sentence_transformers", "lm_mean_pool")
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    """What the scorer computes and how. Every field but the batch sizes, the cache folder and the
+    progress switch enters the cache key."""
+
+    model: ModelSpec = field(default_factory=ModelSpec.default)
+    confidence: str = "label_free"
+    max_new_tokens: int = 16  # answer tokens generated (label-free) or scored (reference)
+    max_prompt_tokens: int = 256  # longer prompts keep their last tokens
+    task_sample_size: int = 32  # prompts per task for task-level confidence
+    seed: int = 0
+    embedding: str = "sentence_transformers"
+    embedder: str | None = None  # sentence-transformers id or folder; None: packaged all-MiniLM-L6-v2
+    batch_size: int = 16
+    embedding_batch_size: int = 64
+    cache_dir: str | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.confidence not in CONFIDENCE_MODES:
+            raise SelbenchError(
+                f"scorer confidence={self.confidence!r}: use one of {', '.join(CONFIDENCE_MODES)}."
+            )
+        if self.embedding not in EMBEDDINGS:
+            raise SelbenchError(f"scorer embedding={self.embedding!r}: use one of {', '.join(EMBEDDINGS)}.")
+        for name in (
+            "max_new_tokens",
+            "max_prompt_tokens",
+            "task_sample_size",
+            "batch_size",
+            "embedding_batch_size",
+        ):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise SelbenchError(f"scorer {name}={getattr(self, name)!r}: must be a positive integer.")
+
+
+@dataclass(frozen=True)
+class TaskConfidence:
+    """Per-task mean confidence over a seeded sample of ``n`` prompts, with its standard error."""
+
+    tasks: tuple[str, ...]
+    mean: np.ndarray
+    stderr: np.ndarray
+    n: np.ndarray
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(self.tasks, self.mean.tolist(), strict=True))
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
+    eos = model.generation_config.eos_token_id
+    eos = eos if eos is not None else tokenizer.eos_token_id
+    return list(eos) if isinstance(eos, list | tuple) else [eos]
+
+
+@torch.inference_mode()
+def generation_confidence(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    *,
+    max_new_tokens: int,
+    max_prompt_tokens: int,
+    batch_size: int,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(confidence, entropy) per prompt: the mean probability and the mean entropy (nats) of the tokens
+    the model generates greedily, up to and including its first EOS."""
+    from transformers import GenerationConfig
+
+    ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
+    eos = _eos_ids(model, tokenizer)
+    config = GenerationConfig(
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        eos_token_id=eos,
+        pad_token_id=tokenizer.pad_token_id,
+        output_logits=True,
+        return_dict_in_generate=True,
+    )
+    confidence, entropy = np.empty(len(prompts)), np.empty(len(prompts))
+    batches = list(length_batches([len(s) for s in ids], batch_size))
+    for batch in tqdm(batches, desc="confidence", unit="batch", disable=not progress):
+        inputs = left_pad([ids[i] for i in batch], tokenizer.pad_token_id, model.device)
+        out = model.generate(
+            input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], generation_config=config
+        )
+        generated = out.sequences[:, inputs["input_ids"].shape[1] :]
+        logp = torch.log_softmax(torch.stack(out.logits, dim=1).float(), dim=-1)
+        token_p = logp.gather(-1, generated[..., None])[..., 0].exp()
+        token_entropy = -(logp.exp() * logp).sum(-1)
+        is_eos = torch.isin(generated, torch.tensor(eos, device=generated.device)).int()
+        valid = ((is_eos.cumsum(1) - is_eos) == 0).float()  # tokens before and at the first EOS
+        count = valid.sum(1)
+        confidence[batch] = ((token_p * valid).sum(1) / count).cpu().numpy()
+        entropy[batch] = ((token_entropy * valid).sum(1) / count).cpu().numpy()
+    return confidence, entropy
+
+
+@torch.inference_mode()
+def reference_confidence(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    responses: list[str],
+    *,
+    max_new_tokens: int,
+    max_prompt_tokens: int,
+    batch_size: int,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(confidence, entropy) of the gold responses, teacher-forced: over their first ``max_new_tokens``
+    tokens (EOS included). Logits are computed for the response positions only."""
+    prompt_ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
+    texts = [format_response(tokenizer, r) for r in responses]
+    response_ids = [ids[:max_new_tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    sequences = [p + r for p, r in zip(prompt_ids, response_ids, strict=True)]
+    confidence, entropy = np.empty(len(prompts)), np.empty(len(prompts))
+    batches = list(length_batches([len(s) for s in sequences], batch_size))
+    for batch in tqdm(batches, desc="reference confidence", unit="batch", disable=not progress):
+        inputs = left_pad([sequences[i] for i in batch], tokenizer.pad_token_id, model.device)
+        lengths = torch.tensor([len(response_ids[i]) for i in batch], device=model.device)
+        keep = int(lengths.max()) + 1
+        logits = (
+            model(**inputs, logits_to_keep=keep).logits[:, :-1].float()
+        )  # predicts the last keep-1 tokens
+        logp = torch.log_softmax(logits, dim=-1)
+        targets = inputs["input_ids"][:, -(keep - 1) :]
+        token_p = logp.gather(-1, targets[..., None])[..., 0].exp()
+        token_entropy = -(logp.exp() * logp).sum(-1)
+        column = torch.arange(keep - 1, device=model.device)
+        valid = (column[None, :] >= (keep - 1 - lengths)[:, None]).float()
+        confidence[batch] = ((token_p * valid).sum(1) / lengths).cpu().numpy()
+        entropy[batch] = ((token_entropy * valid).sum(1) / lengths).cpu().numpy()
+    return confidence, entropy
+
+
+@torch.inference_mode()
+def lm_mean_pool_embeddings(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    *,
+    max_prompt_tokens: int,
+    batch_size: int,
+    progress: bool = False,
+) -> np.ndarray:
+    """L2-normalised mean of the causal LM's last hidden states over each formatted prompt."""
+    ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
+    out = np.empty((len(prompts), model.config.hidden_size), dtype=np.float32)
+    for batch in tqdm(
+        list(length_batches([len(s) for s in ids], batch_size)), desc="lm embeddings", disable=not progress
+    ):
+        inputs = left_pad([ids[i] for i in batch], tokenizer.pad_token_id, model.device)
+        hidden = model(**inputs, output_hidden_states=True, logits_to_keep=1).hidden_states[-1].float()
+        mask = inputs["attention_mask"][..., None].float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1)
+        out[batch] = torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
+    return out
+
+
+def task_sample(pool: Pool, k: int, seed: int) -> np.ndarray:
+    """Up to ``k`` example indices per task, drawn with ``seed``, in pool order."""
+    rng = np.random.default_rng(seed)
+    task_ids = pool.task_ids()
+    picked = [
+        rng.choice(np.flatnonzero(task_ids == t), size=min(k, int((task_ids == t).sum())), replace=False)
+        for t in range(len(pool.tasks))
+    ]
+    return np.sort(np.concatenate(picked))
+
+
+class Scorer:
+    """Computes and caches pool features. The model and the embedder load lazily, on a cache miss."""
+
+    def __init__(self, config: ScorerConfig | None = None) -> None:
+        self.config = config or ScorerConfig()
+        self.cache = FeatureCache(cache_root(self.config.cache_dir))
+        self._resolved = None
+        self._lm = None
+        self._embedder = None
+
+    @property
+    def resolved(self):
+        if self._resolved is None:
+            self._resolved = resolve_model(self.config.model)
+        return self._resolved
+
+    @property
+    def lm(self) -> tuple[Any, Any]:
+        if self._lm is None:
+            log.info("loading %s", self.config.model.name_or_path)
+            self._lm = load_model(self.resolved, self.config.cache_dir)
+        return self._lm
+
+    def provenance(self) -> dict[str, Any]:
+        """What a result must record about the scorer: the model's identity and the settings."""
+        settings = {
+            k: v for k, v in asdict(self.config).items() if k not in ("model", "cache_dir", "progress")
+        }
+        return {"model": self.resolved.provenance, "scorer": settings}
+
+    def _key(self, kind: str, pool: Pool, **settings: Any) -> str:
+        return self.cache.key(kind=kind, pool=pool.fingerprint(), **settings)
+
+    def _model_settings(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "model": self.resolved.fingerprint,
+            "confidence": c.confidence,
+            "max_new_tokens": c.max_new_tokens,
+            "max_prompt_tokens": c.max_prompt_tokens,
+        }
+
+    def _confidence_of(self, pool: Pool, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        model, tokenizer = self.lm
+        c = self.config
+        prompts = [pool.examples[i].prompt for i in indices]
+        common = {
+            "max_new_tokens": c.max_new_tokens,
+            "max_prompt_tokens": c.max_prompt_tokens,
+            "batch_size": c.batch_size,
+            "progress": c.progress,
+        }
+        if c.confidence == "reference":
+            responses = [pool.examples[i].response for i in indices]
+            return reference_confidence(model, tokenizer, prompts, responses, **common)
+        return generation_confidence(model, tokenizer, prompts, **common)
+
+    def confidence(self, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
+        """(confidence, entropy) of every example of the pool."""
+        key = self._key("confidence", pool, **self._model_settings())
+        if (hit := self.cache.load(key)) is None:
+            confidence, entropy = self._confidence_of(pool, np.arange(len(pool)))
+            self.cache.save(key, {"confidence": confidence, "entropy": entropy}, self.provenance())
+            return confidence, entropy
+        return hit[0]["confidence"], hit[0]["entropy"]
+
+    def task_confidence(self, pool: Pool) -> TaskConfidence:
+        """Mean confidence per task over ``task_sample_size`` seeded prompts each, with standard errors."""
+        c = self.config
+        key = self._key("task_confidence", pool, k=c.task_sample_size, seed=c.seed, **self._model_settings())
+        if (hit := self.cache.load(key)) is None:
+            sample = task_sample(pool, c.task_sample_size, c.seed)
+            values, _ = self._confidence_of(pool, sample)
+            task_of = pool.task_ids()[sample]
+            n = np.bincount(task_of, minlength=len(pool.tasks))
+            mean = np.bincount(task_of, weights=values, minlength=len(pool.tasks)) / n
+            sq = np.bincount(task_of, weights=(values - mean[task_of]) ** 2, minlength=len(pool.tasks))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                stderr = np.where(n > 1, np.sqrt(sq / np.maximum(n - 1, 1)) / np.sqrt(n), np.nan)
+            arrays = {"mean": mean, "stderr": stderr, "n": n, "sample": sample}
+            self.cache.save(key, arrays, self.provenance() | {"tasks": list(pool.tasks)})
+        else:
+            arrays = hit[0]
+        return TaskConfidence(pool.tasks, arrays["mean"], arrays["stderr"], arrays["n"])
+
+    def embeddings(self, pool: Pool) -> np.ndarray:
+        """(N, d) float32 L2-normalised embeddings of the prompts."""
+        c = self.config
+        if c.embedding == "lm_mean_pool":
+            settings = {"model": self.resolved.fingerprint, "max_prompt_tokens": c.max_prompt_tokens}
+        else:
+            settings = {
+                "embedder": c.embedder or str(minilm_dir().name),
+            }
+        key = self._key(f"embeddings/{c.embedding}", pool, **settings)
+        if (hit := self.cache.load(key)) is not None:
+            return hit[0]["embeddings"]
+        prompts = [ex.prompt for ex in pool.examples]
+        if c.embedding == "lm_mean_pool":
+            model, tokenizer = self.lm
+            emb = lm_mean_pool_embeddings(
+                model,
+                tokenizer,
+                prompts,
+                max_prompt_tokens=c.max_prompt_tokens,
+                batch_size=c.batch_size,
+                progress=c.progress,
+            )
+        else:
+            emb = self.sentence_transformer.encode(
+                prompts,
+                batch_size=c.embedding_batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=c.progress,
+            ).astype(np.float32)
+        self.cache.save(key, {"embeddings": emb}, {"embedding": c.embedding, **settings})
+        return emb
+
+    @property
+    def sentence_transformer(self) -> Any:
+        if self._embedder is None:
+            from sentence_transformers import SentenceTransformer
+
+            source = self.config.embedder or str(minilm_dir())
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            self._embedder = SentenceTransformer(source, device=device)
+        return self._embedder
+
+    def features(self, pool: Pool, names: frozenset[str] | set[str]) -> Features:
+        """Exactly the features named (a strategy's ``required_features()``), each cached."""
+        unknown = set(names) - FEATURE_NAMES
+        if unknown:
+            raise SelbenchError(
+                f"unknown features {sorted(unknown)}; known: {', '.join(sorted(FEATURE_NAMES))}."
+            )
+        values: dict[str, Any] = {}
+        if {"confidence", "entropy"} & set(names):
+            values["confidence"], values["entropy"] = self.confidence(pool)
+        if "task_confidence" in names:
+            values["task_confidence"] = self.task_confidence(pool).as_dict()
+        if "embeddings" in names:
+            values["embeddings"] = self.embeddings(pool)
+        return Features(**values)
