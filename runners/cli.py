@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import TypeVar
 
+import numpy as np
+import pandas as pd
 import yaml
 from rich.console import Console
 from rich.table import Table
 
+from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.data import SOURCES, PoolSpec, load_pool
 from benchmark.errors import SelbenchError
+from benchmark.models import ModelSpec
+from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
+from benchmark.types import FEATURE_NAMES
 from strategies import STRATEGIES
+from strategies.task_sampling import inverse_confidence_weights
 
 log = logging.getLogger("selbench")
+T = TypeVar("T")
 
 
 def _key_value(text: str) -> tuple[str, object]:
@@ -46,16 +58,15 @@ def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
+def _from_args(cls: type[T], args: argparse.Namespace, **overrides: object) -> T:
+    """An instance of the dataclass ``cls`` from the parsed flags named like its fields."""
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    return cls(**(values | overrides))
+
+
 def _pool_spec(args: argparse.Namespace) -> PoolSpec:
-    return PoolSpec(
-        source=args.source,
-        options=dict(args.options),
-        tasks=tuple(args.tasks) if args.tasks else None,
-        heldout_per_task=args.heldout_per_task,
-        min_per_task=args.min_per_task,
-        max_per_task=args.max_per_task,
-        max_examples=args.max_examples,
-        seed=args.seed,
+    return _from_args(
+        PoolSpec, args, options=dict(args.options), tasks=tuple(args.tasks) if args.tasks else None
     )
 
 
@@ -113,6 +124,53 @@ def cmd_strategies(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _scorer_config(args: argparse.Namespace) -> ScorerConfig:
+    model = ModelSpec(args.model, gguf_file=args.gguf_file) if args.model else ModelSpec.default()
+    return _from_args(ScorerConfig, args, model=model)
+
+
+def cmd_score(args: argparse.Namespace, console: Console) -> int:
+    """Compute pool features, write them to --out and print the per-task confidence."""
+    pool = load_pool(_pool_spec(args)).pool
+    scorer = Scorer(_scorer_config(args))
+    features = scorer.features(pool, set(args.features))
+    out = Path(args.out)
+    for name in ("confidence", "entropy", "embeddings"):
+        value = getattr(features, name)
+        if value is not None:
+            atomic_write(out / f"{name}.npy", lambda f, v=value: np.save(f, v, allow_pickle=False))
+    atomic_write_text(out / "uids.json", json.dumps(list(pool.uids)))
+    atomic_write_text(
+        out / "provenance.json", json.dumps(scorer.provenance() | {"pool": pool.fingerprint()}, indent=1)
+    )
+    if "task_confidence" in args.features:
+        table = scorer.task_confidence(pool)
+        share = inverse_confidence_weights(table.mean, 1.0)
+        frame = pd.DataFrame(
+            {
+                "task": table.tasks,
+                "n": table.n,
+                "confidence": table.mean,
+                "stderr": table.stderr,
+                "inverse_confidence_share": share / share.sum(),
+            }
+        ).sort_values("confidence")
+        atomic_write_text(out / "task_confidence.csv", frame.to_csv(index=False))
+        view = Table(title=f"per-task confidence ({scorer.config.confidence}), pool {pool.name}")
+        for column in ("task", "n", "confidence", "share at T=1"):
+            view.add_column(column, justify="left" if column == "task" else "right")
+        for row in frame.itertuples():
+            view.add_row(
+                row.task,
+                str(row.n),
+                f"{row.confidence:.3f} ± {row.stderr:.3f}",
+                f"{row.inverse_confidence_share:.1%}",
+            )
+        console.print(view)
+    console.print(f"features written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="selbench", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -125,6 +183,32 @@ def build_parser() -> argparse.ArgumentParser:
     sources.set_defaults(run=cmd_sources)
     strategies = commands.add_parser("strategies", help="list the selection strategies")
     strategies.set_defaults(run=cmd_strategies)
+    score = commands.add_parser("score", help="compute a pool's features (confidence, embeddings)")
+    _add_pool_arguments(score)
+    score.add_argument("--out", required=True, help="folder for the feature files")
+    score.add_argument(
+        "--features",
+        nargs="+",
+        default=["confidence", "task_confidence", "embeddings"],
+        choices=sorted(FEATURE_NAMES),
+    )
+    score.add_argument(
+        "--model", help="causal LM: hub id or local folder (default: packaged SmolLM2-135M-Instruct)"
+    )
+    score.add_argument("--gguf-file", help="GGUF file inside the --model folder")
+    score.add_argument("--confidence", default="label_free", choices=CONFIDENCE_MODES)
+    score.add_argument("--max-new-tokens", type=int, default=16)
+    score.add_argument("--max-prompt-tokens", type=int, default=256)
+    score.add_argument("--task-sample-size", type=int, default=32)
+    score.add_argument("--embedding", default="sentence_transformers", choices=EMBEDDINGS)
+    score.add_argument(
+        "--embedder", help="sentence-transformers id or folder (default: packaged all-MiniLM-L6-v2)"
+    )
+    score.add_argument("--batch-size", type=int, default=16)
+    score.add_argument(
+        "--cache-dir", help="feature and model cache (default: $SELBENCH_CACHE_DIR or user cache)"
+    )
+    score.set_defaults(run=cmd_score)
     return parser
 
 

@@ -1,0 +1,60 @@
+import json
+
+import numpy as np
+import pytest
+
+from benchmark.cache import MANIFEST, FeatureCache
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return FeatureCache(tmp_path)
+
+
+def test_round_trip_and_miss(cache):
+    key = cache.key(kind="confidence", pool="abc")
+    assert cache.load(key) is None
+    cache.save(key, {"a": np.arange(5.0), "b": np.eye(2, dtype=np.float32)}, {"note": "x"})
+    arrays, meta = cache.load(key)
+    np.testing.assert_array_equal(arrays["a"], np.arange(5.0))
+    assert arrays["b"].dtype == np.float32
+    assert meta == {"note": "x"}
+    assert cache.key(kind="confidence", pool="abd") != key
+    assert not [p for p in cache.root.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+
+
+def test_truncated_array_file_is_detected_and_removed(cache):
+    key = cache.key(kind="k")
+    cache.save(key, {"a": np.arange(1000.0)}, {})
+    file = cache.path(key) / "a.npy"
+    file.write_bytes(file.read_bytes()[:-100])
+    assert cache.load(key) is None
+    assert not cache.path(key).exists()
+
+
+def test_altered_array_with_valid_format_is_detected(cache):
+    key = cache.key(kind="k")
+    cache.save(key, {"a": np.zeros(10)}, {})
+    np.save(cache.path(key) / "a.npy", np.ones(10))
+    assert cache.load(key) is None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "edit"])
+def test_corrupt_manifest_is_detected(cache, damage):
+    key = cache.key(kind="k")
+    cache.save(key, {"a": np.zeros(3)}, {"tasks": ["x"]})
+    manifest = cache.path(key) / MANIFEST
+    if damage == "truncate":
+        manifest.write_text(manifest.read_text()[:20])
+    else:
+        body = json.loads(manifest.read_text())
+        body["meta"]["tasks"] = ["y"]
+        manifest.write_text(json.dumps(body))
+    assert cache.load(key) is None
+
+
+def test_no_pickle_in_cached_files(cache):
+    key = cache.key(kind="k")
+    with pytest.raises(ValueError, match="pickle"):
+        cache.save(key, {"a": np.array([object()])}, {})
+    assert cache.load(key) is None
