@@ -1,0 +1,206 @@
+"""Supervised fine-tuning on the selected examples: loss on the response tokens only, LoRA or full.
+
+Built on transformers' Trainer with the defaults it may change between releases pinned here (sampler,
+gradient checkpointing, precision, logging). The prompt format is the scorer's, so a model is trained on
+exactly the text it is scored and evaluated with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmark.atomic import atomic_write_text
+from benchmark.errors import SelbenchError
+from benchmark.prompting import format_response, tokenize_prompts
+from benchmark.types import Example
+
+log = logging.getLogger(__name__)
+
+IGNORE = -100  # label of tokens that carry no loss
+METHODS = ("lora", "full")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """SFT settings (cf. TRL's SFTConfig). ``bf16=None``: bfloat16 on CUDA, float32 on CPU."""
+
+    method: str = "lora"
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+    target_modules: str | tuple[str, ...] = "all-linear"
+    learning_rate: float = 2e-4
+    epochs: float = 3.0
+    max_steps: int | None = None  # overrides epochs when set
+    batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    max_length: int = 256
+    warmup_ratio: float = 0.0  # share of the training steps spent warming up
+    weight_decay: float = 0.0
+    lr_scheduler: str = "linear"
+    bf16: bool | None = None
+    gradient_checkpointing: bool = False
+    group_by_length: bool = True
+    seed: int = 0
+    save_model: bool = True
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise SelbenchError(f"training method={self.method!r}: use one of {', '.join(METHODS)}.")
+        for name in ("lora_r", "batch_size", "gradient_accumulation_steps", "max_length"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise SelbenchError(f"training {name}={getattr(self, name)!r}: must be a positive integer.")
+        if not self.learning_rate > 0 or not self.epochs > 0:
+            raise SelbenchError("training learning_rate and epochs must be positive.")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: Any  # the fine-tuned model, LoRA weights merged, in eval mode
+    steps: int
+    seconds: float
+    train_tokens: int  # non-padding tokens trained on, all epochs
+    final_loss: float
+    loss_curve: list[dict[str, float]]
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.train_tokens / self.seconds
+
+
+def tokenize_for_sft(
+    tokenizer: Any, examples: Sequence[Example], max_length: int
+) -> list[dict[str, list[int]]]:
+    """input_ids = prompt + response (+ EOS), labels = IGNORE on the prompt. Too long: the response keeps
+    up to half of ``max_length`` and the prompt loses tokens from its start."""
+    prompts = tokenize_prompts(tokenizer, [ex.prompt for ex in examples], max_length)
+    responses = tokenizer(
+        [format_response(tokenizer, ex.response) for ex in examples], add_special_tokens=False
+    )
+    rows = []
+    for prompt, response in zip(prompts, responses["input_ids"], strict=True):
+        if len(prompt) + len(response) > max_length:
+            response = response[: max(max_length // 2, max_length - len(prompt))]
+            prompt = prompt[len(prompt) - (max_length - len(response)) :]
+        rows.append({"input_ids": prompt + response, "labels": [IGNORE] * len(prompt) + response})
+    return rows
+
+
+class CompletionCollator:
+    """Pads a batch on the right to its own longest sequence (not to ``max_length``)."""
+
+    def __init__(self, pad_id: int, pad_to: int | None = None) -> None:
+        self.pad_id = pad_id
+        self.pad_to = pad_to  # a fixed width: only the naive baseline of the benchmark uses it
+        self.tokens = 0  # non-padding tokens collated so far
+
+    def __call__(self, rows: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        width = self.pad_to or max(len(r["input_ids"]) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            n = len(row["input_ids"])
+            ids[i, :n] = torch.tensor(row["input_ids"])
+            labels[i, :n] = torch.tensor(row["labels"])
+            mask[i, :n] = 1
+        self.tokens += int(mask.sum())
+        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def _with_adapter(model: Any, config: TrainingConfig) -> Any:
+    if config.method == "full":
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    target = config.target_modules if isinstance(config.target_modules, str) else list(config.target_modules)
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=target,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
+
+
+def fine_tune(
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[Example],
+    config: TrainingConfig,
+    run_dir: str | Path,
+    *,
+    progress: bool = True,
+    collator: CompletionCollator | None = None,
+    merge: bool = True,
+) -> TrainResult:
+    """Fine-tune ``model`` (modified in place) on ``examples``; save the adapter or weights and the loss
+    curve in ``run_dir``. Deterministic for a given seed, data and machine. ``merge``: fold LoRA weights
+    into the base model for fast evaluation (False keeps the peft model, for inspection)."""
+    from datasets import Dataset
+    from transformers import Trainer, TrainingArguments, set_seed
+
+    if not examples:
+        raise SelbenchError("fine_tune needs at least one example; budget 0 means evaluating the base model.")
+    run_dir = Path(run_dir)
+    set_seed(config.seed)
+    rows = tokenize_for_sft(tokenizer, examples, config.max_length)
+    dataset = Dataset.from_list([r | {"length": len(r["input_ids"])} for r in rows])
+    on_cuda = next(model.parameters()).device.type == "cuda"
+    bf16 = on_cuda if config.bf16 is None else config.bf16
+    model = _with_adapter(model, config)
+    args = TrainingArguments(
+        output_dir=str(run_dir / "trainer"),
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup_ratio,
+        weight_decay=config.weight_decay,
+        bf16=bf16,
+        activation_checkpointing=config.gradient_checkpointing,
+        seed=config.seed,
+        data_seed=config.seed,
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        length_column_name="length",
+        logging_steps=1,
+        logging_strategy="steps",
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=not progress,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        use_cpu=not on_cuda,
+        optim="adamw_torch",
+        max_grad_norm=1.0,
+        torch_compile=False,
+    )
+    collator = collator or CompletionCollator(tokenizer.pad_token_id)
+    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
+    model.train()
+    start = time.perf_counter()
+    output = trainer.train()
+    seconds = time.perf_counter() - start
+    curve = [
+        {"step": e["step"], "loss": e["loss"], "learning_rate": e.get("learning_rate", 0.0)}
+        for e in trainer.state.log_history
+        if "loss" in e
+    ]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "loss.json", json.dumps({"config": asdict(config), "curve": curve}, indent=1))
+    if config.save_model:
+        model.save_pretrained(run_dir / ("adapter" if config.method == "lora" else "model"))
+    merged = model.merge_and_unload() if config.method == "lora" and merge else model
+    merged.eval()
+    return TrainResult(merged, output.global_step, seconds, collator.tokens, float(curve[-1]["loss"]), curve)

@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+from benchmark.errors import SelbenchError
+from benchmark.prompting import PLAIN_TEMPLATE
+from benchmark.training import IGNORE, CompletionCollator, TrainingConfig, tokenize_for_sft
+from benchmark.types import Example
+from tests.fake_tokenizer import CharTokenizer
+
+
+def test_loss_only_on_response_tokens_token_by_token():
+    tok = CharTokenizer()
+    rows = tokenize_for_sft(tok, [Example("hi", "yo", "t", "s")], max_length=256)
+    prompt = PLAIN_TEMPLATE.format(prompt="hi")
+    ids, labels = rows[0]["input_ids"], rows[0]["labels"]
+    assert tok.decode(ids) == prompt + "yo" + tok.eos_token
+    for i, (token, label) in enumerate(zip(ids, labels, strict=True)):
+        assert label == (IGNORE if i < len(prompt) else token)
+
+
+def test_long_examples_keep_the_prompt_end_and_the_response_start():
+    tok = CharTokenizer()
+    rows = tokenize_for_sft(tok, [Example("x" * 500 + "QUESTION", "r" * 300, "t", "s")], max_length=64)
+    ids, labels = rows[0]["input_ids"], rows[0]["labels"]
+    assert len(ids) == 64
+    text = tok.decode(ids)
+    assert "QUESTION" in text  # the end of the prompt survives the cut
+    assert sum(label != IGNORE for label in labels) == 32  # the response keeps half of max_length
+    assert text.endswith("r" * 32)
+
+
+def test_collator_pads_to_the_batch_not_to_max_length():
+    rows = [{"input_ids": [5, 6, 7], "labels": [IGNORE, 6, 7]}, {"input_ids": [8], "labels": [8]}]
+    collator = CompletionCollator(pad_id=0)
+    batch = collator(rows)
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert batch["labels"].tolist() == [[IGNORE, 6, 7], [8, IGNORE, IGNORE]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert collator.tokens == 4
+    assert CompletionCollator(pad_id=0, pad_to=6)(rows)["input_ids"].shape == torch.Size([2, 6])
+
+
+@pytest.mark.parametrize(("field", "value"), [("method", "qlora"), ("batch_size", 0), ("learning_rate", 0.0)])
+def test_config_errors(field, value):
+    with pytest.raises(SelbenchError):
+        TrainingConfig(**{field: value})
