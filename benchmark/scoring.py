@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from benchmark.cache import FeatureCache
 from benchmark.errors import SelbenchError
+from benchmark.inference import greedy_generate, score_continuations
 from benchmark.models import (
     ModelSpec,
     cache_root,
@@ -85,13 +86,6 @@ class TaskConfidence:
         return dict(zip(self.tasks, self.mean.tolist(), strict=True))
 
 
-def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
-    eos = model.generation_config.eos_token_id
-    eos = eos if eos is not None else tokenizer.eos_token_id
-    return list(eos) if isinstance(eos, list | tuple) else [eos]
-
-
-@torch.inference_mode()
 def generation_confidence(
     model: Any,
     tokenizer: Any,
@@ -104,38 +98,13 @@ def generation_confidence(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, entropy) per prompt: the mean probability and the mean entropy (nats) of the tokens
     the model generates greedily, up to and including its first EOS."""
-    from transformers import GenerationConfig
-
     ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
-    eos = _eos_ids(model, tokenizer)
-    config = GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        eos_token_id=eos,
-        pad_token_id=tokenizer.pad_token_id,
-        output_logits=True,
-        return_dict_in_generate=True,
+    out = greedy_generate(
+        model, tokenizer, ids, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress
     )
-    confidence, entropy = np.empty(len(prompts)), np.empty(len(prompts))
-    batches = list(length_batches([len(s) for s in ids], batch_size))
-    for batch in tqdm(batches, desc="confidence", unit="batch", disable=not progress):
-        inputs = left_pad([ids[i] for i in batch], tokenizer.pad_token_id, model.device)
-        out = model.generate(
-            input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], generation_config=config
-        )
-        generated = out.sequences[:, inputs["input_ids"].shape[1] :]
-        logp = torch.log_softmax(torch.stack(out.logits, dim=1).float(), dim=-1)
-        token_p = logp.gather(-1, generated[..., None])[..., 0].exp()
-        token_entropy = -(logp.exp() * logp).sum(-1)
-        is_eos = torch.isin(generated, torch.tensor(eos, device=generated.device)).int()
-        valid = ((is_eos.cumsum(1) - is_eos) == 0).float()  # tokens before and at the first EOS
-        count = valid.sum(1)
-        confidence[batch] = ((token_p * valid).sum(1) / count).cpu().numpy()
-        entropy[batch] = ((token_entropy * valid).sum(1) / count).cpu().numpy()
-    return confidence, entropy
+    return out.scores.mean_prob, out.scores.mean_entropy
 
 
-@torch.inference_mode()
 def reference_confidence(
     model: Any,
     tokenizer: Any,
@@ -148,29 +117,14 @@ def reference_confidence(
     progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, entropy) of the gold responses, teacher-forced: over their first ``max_new_tokens``
-    tokens (EOS included). Logits are computed for the response positions only."""
+    tokens (EOS included)."""
     prompt_ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
     texts = [format_response(tokenizer, r) for r in responses]
     response_ids = [ids[:max_new_tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    sequences = [p + r for p, r in zip(prompt_ids, response_ids, strict=True)]
-    confidence, entropy = np.empty(len(prompts)), np.empty(len(prompts))
-    batches = list(length_batches([len(s) for s in sequences], batch_size))
-    for batch in tqdm(batches, desc="reference confidence", unit="batch", disable=not progress):
-        inputs = left_pad([sequences[i] for i in batch], tokenizer.pad_token_id, model.device)
-        lengths = torch.tensor([len(response_ids[i]) for i in batch], device=model.device)
-        keep = int(lengths.max()) + 1
-        logits = (
-            model(**inputs, logits_to_keep=keep).logits[:, :-1].float()
-        )  # predicts the last keep-1 tokens
-        logp = torch.log_softmax(logits, dim=-1)
-        targets = inputs["input_ids"][:, -(keep - 1) :]
-        token_p = logp.gather(-1, targets[..., None])[..., 0].exp()
-        token_entropy = -(logp.exp() * logp).sum(-1)
-        column = torch.arange(keep - 1, device=model.device)
-        valid = (column[None, :] >= (keep - 1 - lengths)[:, None]).float()
-        confidence[batch] = ((token_p * valid).sum(1) / lengths).cpu().numpy()
-        entropy[batch] = ((token_entropy * valid).sum(1) / lengths).cpu().numpy()
-    return confidence, entropy
+    scores = score_continuations(
+        model, tokenizer, prompt_ids, response_ids, batch_size=batch_size, progress=progress
+    )
+    return scores.mean_prob, scores.mean_entropy
 
 
 @torch.inference_mode()
