@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from benchmark.errors import SelbenchError
 
@@ -77,3 +78,56 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[tuple[str, T]]:
         return iter((name, self._items[name]) for name in self.names())
+
+
+class Component:
+    """A class registered by name whose parameters are explicit keyword arguments of ``__init__``, stored
+    unchanged under the same names (scikit-learn's rule): ``type(c)(**c.get_params())`` rebuilds it."""
+
+    name: ClassVar[str] = ""
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args", "kwargs")]
+
+    def get_params(self) -> dict[str, Any]:
+        return {p: getattr(self, p) for p in self.param_names()}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+C = TypeVar("C", bound=Component)
+
+
+class ComponentRegistry(Registry[type[C]]):
+    """A registry of ``base`` subclasses; registering checks the class and gives it its name."""
+
+    def __init__(
+        self,
+        kind: str,
+        base: type[C],
+        entry_point_group: str | None = None,
+        check: Callable[[str, type[C]], None] | None = None,
+    ) -> None:
+        def prepare(name: str, cls: type[C]) -> type[C]:
+            if not (isinstance(cls, type) and issubclass(cls, base)):
+                raise SelbenchError(
+                    f"{kind} {name!r}: {cls!r} is not a subclass of selbench's {base.__name__}."
+                )
+            if check is not None:
+                check(name, cls)
+            cls.name = name
+            return cls
+
+        super().__init__(kind, entry_point_group, prepare)
+
+    def build(self, name: str, params: dict[str, Any] | None = None) -> C:
+        """An instance of the class registered as ``name``; an unknown parameter is named with the known."""
+        cls = self.get(name)
+        known = ", ".join(cls.param_names()) or "none"
+        for key in params or {}:
+            if key not in cls.param_names():
+                raise SelbenchError(f"{self.kind} {name!r} has no parameter {key!r}; parameters: {known}.")
+        return cls(**(params or {}))

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from benchmark.errors import SelbenchError
-from benchmark.registry import Registry
+from benchmark.registry import Component, ComponentRegistry
 from benchmark.types import FEATURE_NAMES, Features, Pool
 
 
-class Strategy(ABC):
+class Strategy(Component, ABC):
     """Chooses which examples of a pool to annotate. Pure: (pool, features, rng) -> indices.
 
     Subclasses take explicit keyword parameters in ``__init__``, store them unchanged under the same names
@@ -23,24 +22,12 @@ class Strategy(ABC):
     features and the result, so no strategy repeats those checks.
     """
 
-    name: ClassVar[str] = ""
     requires: ClassVar[frozenset[str]] = frozenset()
     stochastic: ClassVar[bool] = True  # whether different seeds may give different selections
-
-    @classmethod
-    def param_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def get_params(self) -> dict[str, Any]:
-        return {p: getattr(self, p) for p in self.param_names()}
 
     def required_features(self) -> frozenset[str]:
         """The features this instance needs (a parameter may choose among them)."""
         return self.requires
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
 
     def select(self, pool: Pool, budget: int, features: Features, rng: np.random.Generator) -> np.ndarray:
         """``budget`` unique indices into ``pool.examples`` (int64)."""
@@ -70,32 +57,16 @@ class Strategy(ABC):
         """The algorithm, for 0 < budget <= len(pool) with the required features present."""
 
 
-def _prepare_strategy(name: str, cls: type[Strategy]) -> type[Strategy]:
-    """Check a strategy class as it is registered and give it its registered name."""
-    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise SelbenchError(f"strategy {name!r}: {cls!r} is not a subclass of selbench's Strategy.")
+def _check_requires(name: str, cls: type[Strategy]) -> None:
     unknown = set(cls.requires) - FEATURE_NAMES
     if unknown:
         raise SelbenchError(
             f"strategy {name!r} requires unknown features {sorted(unknown)}; known: {sorted(FEATURE_NAMES)}."
         )
-    cls.name = name
-    return cls
 
 
-STRATEGIES: Registry[type[Strategy]] = Registry(
-    "strategy", entry_point_group="selbench.strategies", prepare=_prepare_strategy
+STRATEGIES: ComponentRegistry[Strategy] = ComponentRegistry(
+    "strategy", Strategy, entry_point_group="selbench.strategies", check=_check_requires
 )
 register_strategy: Callable[[str], Callable[[type[Strategy]], type[Strategy]]] = STRATEGIES.register
-
-
-def build_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:
-    """An instance of the strategy registered as ``name``; an unknown parameter is named with the known."""
-    cls = STRATEGIES.get(name)
-    known = cls.param_names()
-    for key in params or {}:
-        if key not in known:
-            raise SelbenchError(
-                f"strategy {name!r} has no parameter {key!r}; its parameters: {', '.join(known) or 'none'}."
-            )
-    return cls(**(params or {}))
+build_strategy = STRATEGIES.build

@@ -9,6 +9,8 @@ class CharTokenizer:
     eos_token_id = 3
 
     def __call__(self, texts, add_special_tokens=False):
+        if isinstance(texts, str):
+            return {"input_ids": [ord(c) for c in texts]}
         return {"input_ids": [[ord(c) for c in t] for t in texts]}
 
     def decode(self, ids):

@@ -118,6 +118,6 @@ def test_unknown_strategy_and_parameter_are_clear_errors():
     with pytest.raises(SelbenchError, match=r"unknown strategy 'kcentre'\. Did you mean 'kcenter'\?"):
         build_strategy("kcentre")
     with pytest.raises(
-        SelbenchError, match=r"strategy 'uncertainty' has no parameter 'scor'; its parameters: score"
+        SelbenchError, match=r"strategy 'uncertainty' has no parameter 'scor'; parameters: score"
     ):
         build_strategy("uncertainty", {"scor": "entropy"})

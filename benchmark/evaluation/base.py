@@ -1,0 +1,52 @@
+"""The Evaluator interface and its registry: evaluators are registered by name, like strategies."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from benchmark.registry import Component, ComponentRegistry
+from benchmark.types import Pool
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Headline metrics, per-task (or per-subject) accuracy and per-item correctness."""
+
+    evaluator: str
+    metrics: dict[str, float]
+    per_task: dict[str, float]
+    n: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def accuracy_metrics(correct_by_task: dict[str, np.ndarray]) -> dict[str, float]:
+    """Micro accuracy (over items) and macro accuracy (over tasks), each with its standard error."""
+    allc = np.concatenate(list(correct_by_task.values())).astype(np.float64)
+    per_task = {t: c.astype(np.float64) for t, c in correct_by_task.items()}
+    acc = float(allc.mean())
+    task_acc = np.array([c.mean() for c in per_task.values()])
+    task_var = np.array([c.mean() * (1 - c.mean()) / len(c) for c in per_task.values()])
+    return {
+        "acc": acc,
+        "acc_stderr": float(np.sqrt(acc * (1 - acc) / len(allc))),
+        "acc_macro": float(task_acc.mean()),
+        "acc_macro_stderr": float(np.sqrt(task_var.sum()) / len(task_acc)),
+    }
+
+
+class Evaluator(Component, ABC):
+    """Measures a model. Parameters are explicit keyword arguments stored unchanged (as for strategies)."""
+
+    @abstractmethod
+    def evaluate(self, model: Any, tokenizer: Any, *, heldout: Pool | None = None) -> EvalResult:
+        """Evaluate ``model``; ``heldout`` is the pool's held-out split, for evaluators that need it."""
+
+
+EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry("evaluator", Evaluator, "selbench.evaluators")
+register_evaluator: Callable[[str], Callable[[type[Evaluator]], type[Evaluator]]] = EVALUATORS.register
+build_evaluator = EVALUATORS.build

@@ -1,0 +1,103 @@
+"""Accuracy on held-out examples of the pool's own tasks: does a selection cover the tasks?
+
+A task whose answers come from a small fixed label set (yes/no, even/odd, a rating) is scored by
+log-likelihood: the model picks the label it finds most likely after the prompt. Other tasks are scored
+by exact match of the model's greedy answer, after normalising case, surrounding space, quotes and final
+punctuation. Accuracy is reported per task and averaged over tasks (macro) and over examples (micro).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from benchmark.errors import SelbenchError
+from benchmark.evaluation.base import EvalResult, Evaluator, accuracy_metrics, register_evaluator
+from benchmark.inference import greedy_generate, score_continuations
+from benchmark.prompting import format_response, tokenize_prompts
+from benchmark.types import Pool
+
+
+def normalise(text: str) -> str:
+    """Lower case, single spaces, no surrounding quotes or final punctuation."""
+    text = re.sub(r"\s+", " ", text.strip().lower())
+    return text.strip("\"'`").rstrip(".!").strip()
+
+
+def label_set(responses: list[str], max_labels: int) -> list[str] | None:
+    """The task's labels when its answers repeat a few distinct values, else None (open answers)."""
+    labels = sorted(set(responses))
+    return labels if len(labels) <= max_labels and len(labels) < len(responses) else None
+
+
+@register_evaluator("heldout")
+class HeldoutAccuracy(Evaluator):
+    """Per-task accuracy on the pool's held-out split (label log-likelihood or exact match)."""
+
+    def __init__(
+        self,
+        *,
+        max_new_tokens: int = 16,
+        max_prompt_tokens: int = 256,
+        max_labels: int = 10,
+        batch_size: int = 16,
+        progress: bool = True,
+    ) -> None:
+        self.max_new_tokens = max_new_tokens
+        self.max_prompt_tokens = max_prompt_tokens
+        self.max_labels = max_labels
+        self.batch_size = batch_size
+        self.progress = progress
+
+    def evaluate(self, model: Any, tokenizer: Any, *, heldout: Pool | None = None) -> EvalResult:
+        if heldout is None or not len(heldout):
+            raise SelbenchError(
+                "the heldout evaluator needs a held-out split: set heldout_per_task in the pool."
+            )
+        examples = heldout.examples
+        prompt_ids = tokenize_prompts(tokenizer, [ex.prompt for ex in examples], self.max_prompt_tokens)
+        task_ids = heldout.task_ids()
+        correct = np.zeros(len(examples), dtype=bool)
+        kinds = {}
+        open_rows = []
+        for t, task in enumerate(heldout.tasks):
+            rows = np.flatnonzero(task_ids == t)
+            labels = label_set([examples[i].response for i in rows], self.max_labels)
+            kinds[task] = "labels" if labels else "exact_match"
+            if labels is None:
+                open_rows += rows.tolist()
+                continue
+            label_ids = tokenizer(
+                [format_response(tokenizer, lab) for lab in labels], add_special_tokens=False
+            )
+            contexts = [prompt_ids[i] for i in rows for _ in labels]
+            continuations = [label_ids["input_ids"][j] for _ in rows for j in range(len(labels))]
+            scores = score_continuations(
+                model, tokenizer, contexts, continuations, batch_size=self.batch_size
+            )
+            picked = scores.sum_logprob.reshape(len(rows), len(labels)).argmax(1)
+            correct[rows] = [labels[p] == examples[i].response for p, i in zip(picked, rows, strict=True)]
+        if open_rows:
+            out = greedy_generate(
+                model,
+                tokenizer,
+                [prompt_ids[i] for i in open_rows],
+                max_new_tokens=self.max_new_tokens,
+                batch_size=self.batch_size,
+                progress=self.progress,
+            )
+            answers = tokenizer.batch_decode(out.tokens, skip_special_tokens=True)
+            correct[open_rows] = [
+                normalise(a) == normalise(examples[i].response)
+                for a, i in zip(answers, open_rows, strict=True)
+            ]
+        by_task = {task: correct[task_ids == t] for t, task in enumerate(heldout.tasks)}
+        return EvalResult(
+            self.name,
+            accuracy_metrics(by_task),
+            {task: float(c.mean()) for task, c in by_task.items()},
+            len(examples),
+            {"scoring": kinds},
+        )

@@ -1,0 +1,73 @@
+"""What both MMLU evaluators share: their parameters, the question slice and the result."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from benchmark.data.mmlu import MMLUQuestion, few_shot_examples, load_mmlu
+from benchmark.evaluation.base import EvalResult, Evaluator, accuracy_metrics
+from benchmark.evaluation.mmlu_prompts import check_format
+
+
+def mmlu_slice(
+    path: str | None, hub_id: str, subjects: list[str] | None, limit_per_subject: int | None, num_fewshot: int
+) -> tuple[list[MMLUQuestion], dict[str, list[MMLUQuestion]]]:
+    """The first ``limit_per_subject`` test questions of each subject (lm-eval's ``limit``) and the
+    few-shot examples of each subject."""
+    test = load_mmlu(path=path, hub_id=hub_id, split="test", subjects=subjects)
+    if limit_per_subject is not None:
+        counts: Counter[str] = Counter()
+        kept = []
+        for q in test:
+            counts[q.subject] += 1
+            if counts[q.subject] <= limit_per_subject:
+                kept.append(q)
+        test = kept
+    dev = load_mmlu(path=path, hub_id=hub_id, split="dev", subjects=subjects) if num_fewshot else []
+    shots = {s: few_shot_examples(dev, s, num_fewshot) for s in sorted({q.subject for q in test})}
+    return test, shots
+
+
+class MMLUEvaluator(Evaluator):
+    """MMLU on local release files (``path``) or the hub; ``format`` letter or cloze; ``num_fewshot``
+    dev examples; optionally a subject subset and the first ``limit_per_subject`` questions of each."""
+
+    def __init__(
+        self,
+        *,
+        path: str | None = None,
+        hub_id: str = "cais/mmlu",
+        format: str = "cloze",
+        num_fewshot: int = 5,
+        subjects: list[str] | None = None,
+        limit_per_subject: int | None = None,
+        batch_size: int = 8,
+        progress: bool = True,
+    ) -> None:
+        check_format(format)
+        self.path = path
+        self.hub_id = hub_id
+        self.format = format
+        self.num_fewshot = num_fewshot
+        self.subjects = subjects
+        self.limit_per_subject = limit_per_subject
+        self.batch_size = batch_size
+        self.progress = progress
+
+    def questions(self) -> tuple[list[MMLUQuestion], dict[str, list[MMLUQuestion]]]:
+        return mmlu_slice(self.path, self.hub_id, self.subjects, self.limit_per_subject, self.num_fewshot)
+
+    def result(self, test: list[MMLUQuestion], predictions: list[int], **details: object) -> EvalResult:
+        """Accuracy micro over questions and macro over subjects, with standard errors."""
+        correct = np.array(predictions) == np.array([q.answer for q in test])
+        subjects = np.array([q.subject for q in test])
+        by_subject = {s: correct[subjects == s] for s in sorted(set(subjects))}
+        return EvalResult(
+            self.name,
+            accuracy_metrics(by_subject) | {"num_fewshot": self.num_fewshot},
+            {s: float(c.mean()) for s, c in by_subject.items()},
+            len(test),
+            {"format": self.format, "predictions": list(predictions), **details},
+        )

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+import yaml
+
+from benchmark.data.mmlu import MMLUQuestion
+from benchmark.errors import SelbenchError
+from benchmark.evaluation import EVALUATORS, build_evaluator
+from benchmark.evaluation.base import accuracy_metrics
+from benchmark.evaluation.heldout import label_set, normalise
+from benchmark.evaluation.mmlu_lm_eval import write_task_configs
+from benchmark.evaluation.mmlu_prompts import context, encode_pair
+from tests.fake_tokenizer import CharTokenizer
+
+Q = MMLUQuestion("high_school_biology", " What is DNA? ", ("acid", "sugar", "fat", "salt"), 0)
+SHOT = MMLUQuestion("high_school_biology", "What is RNA?", ("a", "b", "c", "d"), 2)
+
+
+def test_registered_evaluators():
+    assert {"mmlu", "mmlu_native", "heldout"} <= set(EVALUATORS.names())
+    with pytest.raises(SelbenchError, match="has no parameter 'shots'"):
+        build_evaluator("mmlu_native", {"shots": 5})
+    with pytest.raises(SelbenchError, match="MMLU format 'mc'"):
+        build_evaluator("mmlu", {"format": "mc"})
+
+
+def test_letter_prompt_is_lm_evals_mmlu():
+    assert context(Q, [SHOT], "letter") == (
+        "The following are multiple choice questions (with answers) about high school biology.\n\n"
+        "What is RNA?\nA. a\nB. b\nC. c\nD. d\nAnswer: C\n\n"
+        "What is DNA?\nA. acid\nB. sugar\nC. fat\nD. salt\nAnswer:"
+    )
+
+
+def test_cloze_prompt_is_lm_evals_mmlu_continuation():
+    assert context(Q, [SHOT], "cloze") == (
+        "The following are questions (with answers) about high school biology.\n\n"
+        "Question: What is RNA?\nAnswer: c\n\nQuestion: What is DNA?\nAnswer:"
+    )
+
+
+def test_encode_pair_moves_trailing_space_to_the_continuation():
+    tok = CharTokenizer()
+    ctx, cont = encode_pair(tok, "Answer: ", "x")
+    assert tok.decode(ctx) == "Answer:"
+    assert tok.decode(cont) == " x"
+
+
+def test_generated_lm_eval_task_configs(tmp_path):
+    group, tasks = write_task_configs(tmp_path, [Q], {"high_school_biology": [SHOT]}, "cloze")
+    assert tasks == ["selbench_mmlu_cloze_high_school_biology"]
+    config = yaml.safe_load((tmp_path / f"{tasks[0]}.yaml").read_text())
+    assert config["doc_to_text"] == "Question: {{question.strip()}}\nAnswer:"
+    assert config["fewshot_config"] == {"sampler": "first_n"}
+    assert config["description"].startswith("The following are questions (with answers) about high school")
+    assert yaml.safe_load((tmp_path / f"{group}.yaml").read_text())["task"] == tasks
+
+
+def test_normalise_and_label_sets():
+    assert normalise('  "Furu."  ') == "furu"
+    assert normalise("Even") == "even"
+    assert label_set(["yes", "no", "yes"], 10) == ["no", "yes"]
+    assert label_set(["12", "7", "30"], 10) is None  # no repetition: open answers
+    assert label_set([str(i % 20) for i in range(100)], 10) is None  # too many labels
+
+
+def test_accuracy_metrics():
+    metrics = accuracy_metrics({"a": np.array([1, 1, 0, 0]), "b": np.array([1, 1])})
+    assert metrics["acc"] == pytest.approx(4 / 6)
+    assert metrics["acc_macro"] == pytest.approx(0.75)
+    assert metrics["acc_stderr"] == pytest.approx(np.sqrt(4 / 6 * 2 / 6 / 6))
