@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,10 +21,13 @@ from rich.table import Table
 from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.data import SOURCES, PoolSpec, load_pool
 from benchmark.errors import SelbenchError
-from benchmark.models import ModelSpec
+from benchmark.evaluation import build_evaluator
+from benchmark.evaluation.mmlu_prompts import FORMATS
+from benchmark.models import ModelSpec, load_model, resolve_model
 from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
-from benchmark.types import FEATURE_NAMES
-from strategies import STRATEGIES
+from benchmark.training import METHODS, TrainingConfig, fine_tune
+from benchmark.types import FEATURE_NAMES, Example, Pool
+from strategies import STRATEGIES, build_strategy
 from strategies.task_sampling import inverse_confidence_weights
 
 log = logging.getLogger("selbench")
@@ -171,6 +174,143 @@ def cmd_score(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _add_scorer_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", help="causal LM: hub id or local folder (default: packaged SmolLM2-135M-Instruct)"
+    )
+    parser.add_argument("--gguf-file", help="GGUF file inside the --model folder")
+    parser.add_argument("--confidence", default="label_free", choices=CONFIDENCE_MODES)
+    parser.add_argument("--max-new-tokens", type=int, default=16)
+    parser.add_argument("--max-prompt-tokens", type=int, default=256)
+    parser.add_argument("--task-sample-size", type=int, default=32)
+    parser.add_argument("--embedding", default="sentence_transformers", choices=EMBEDDINGS)
+    parser.add_argument(
+        "--embedder", help="sentence-transformers id or folder (default: packaged all-MiniLM-L6-v2)"
+    )
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--cache-dir", help="feature and model cache (default: $SELBENCH_CACHE_DIR or user cache)"
+    )
+
+
+def cmd_select(args: argparse.Namespace, console: Console) -> int:
+    """Run one strategy on one pool and write the selected uids."""
+    pool = load_pool(_pool_spec(args)).pool
+    strategy = build_strategy(args.strategy, dict(args.params))
+    features = Scorer(_scorer_config(args)).features(pool, strategy.required_features())
+    picked = strategy.select(pool, args.budget, features, np.random.default_rng(args.selection_seed))
+    uids = [pool.uids[i] for i in picked]
+    record = {
+        "strategy": args.strategy,
+        "params": strategy.get_params(),
+        "budget": args.budget,
+        "seed": args.selection_seed,
+        "pool": pool.name,
+        "pool_fingerprint": pool.fingerprint(),
+        "uids": uids,
+    }
+    atomic_write_text(args.out, json.dumps(record, indent=1))
+    counts = pd.Series([pool.examples[i].task for i in picked]).value_counts().sort_index()
+    console.print(
+        f"{strategy!r} picked {len(uids)} of {len(pool)} examples from {len(counts)} tasks -> {args.out}"
+    )
+    console.print(", ".join(f"{task}: {n}" for task, n in counts.items()), highlight=False)
+    return 0
+
+
+def _selected_examples(pool: Pool, selection_file: str | None) -> list[Example]:
+    """The examples a selection file names (none: budget 0, the base model)."""
+    if selection_file is None:
+        return []
+    path = Path(selection_file)
+    try:
+        uids = json.loads(path.read_text(encoding="utf-8"))["uids"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SelbenchError(f"{path}: not a selection file from `selbench select` ({err}).") from None
+    by_uid = dict(zip(pool.uids, pool.examples, strict=True))
+    missing = [u for u in uids if u not in by_uid]
+    if missing:
+        raise SelbenchError(
+            f"{path}: {len(missing)} of {len(uids)} selected uids (first {missing[0]}) are not in pool "
+            f"{pool.name!r}. Use the pool options the selection was made with."
+        )
+    return [by_uid[u] for u in uids]
+
+
+def _evaluators(args: argparse.Namespace) -> list:
+    mmlu = {
+        "path": args.mmlu_path,
+        "format": args.mmlu_format,
+        "num_fewshot": args.mmlu_shots,
+        "limit_per_subject": args.mmlu_limit,
+        "subjects": args.mmlu_subjects,
+    }
+    return [build_evaluator(name, mmlu if name.startswith("mmlu") else {}) for name in args.evaluators]
+
+
+def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
+    """Fine-tune the model on a selection (none: the base model) and evaluate it with each evaluator."""
+    loaded = load_pool(_pool_spec(args))
+    examples = _selected_examples(loaded.pool, args.selection)
+    evaluators = _evaluators(args)
+    run_dir = Path(args.run_dir)
+    resolved = resolve_model(
+        ModelSpec(args.model, gguf_file=args.gguf_file) if args.model else ModelSpec.default()
+    )
+    model, tokenizer = load_model(resolved, args.cache_dir)
+    record: dict = {
+        "pool": loaded.pool.name,
+        "pool_fingerprint": loaded.pool.fingerprint(),
+        "budget": len(examples),
+        "model": resolved.provenance,
+        "selection": args.selection,
+    }
+    if examples:
+        config = TrainingConfig(
+            method=args.method,
+            learning_rate=args.learning_rate,
+            epochs=args.epochs,
+            max_steps=args.max_steps,
+            batch_size=args.train_batch_size,
+            max_length=args.max_length,
+            seed=args.training_seed,
+        )
+        trained = fine_tune(model, tokenizer, examples, config, run_dir)
+        model = trained.model
+        record["training"] = {
+            "config": asdict(config),
+            "steps": trained.steps,
+            "seconds": trained.seconds,
+            "tokens_per_second": trained.tokens_per_second,
+            "final_loss": trained.final_loss,
+        }
+    table = Table(
+        title=f"budget {len(examples)} of {len(loaded.pool)} ({len(examples) / len(loaded.pool):.1%})"
+    )
+    for column in ("evaluator", "n", "accuracy (micro)", "accuracy (macro over tasks)"):
+        table.add_column(column)
+    record["evaluations"] = {}
+    for evaluator in evaluators:
+        result = evaluator.evaluate(model, tokenizer, heldout=loaded.heldout)
+        record["evaluations"][evaluator.name] = {
+            "params": evaluator.get_params(),
+            "metrics": result.metrics,
+            "per_task": result.per_task,
+            "n": result.n,
+        }
+        m = result.metrics
+        table.add_row(
+            evaluator.name,
+            str(result.n),
+            f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
+            f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
+        )
+    atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=1))
+    console.print(table)
+    console.print(f"run written to {run_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="selbench", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -192,23 +332,52 @@ def build_parser() -> argparse.ArgumentParser:
         default=["confidence", "task_confidence", "embeddings"],
         choices=sorted(FEATURE_NAMES),
     )
-    score.add_argument(
-        "--model", help="causal LM: hub id or local folder (default: packaged SmolLM2-135M-Instruct)"
-    )
-    score.add_argument("--gguf-file", help="GGUF file inside the --model folder")
-    score.add_argument("--confidence", default="label_free", choices=CONFIDENCE_MODES)
-    score.add_argument("--max-new-tokens", type=int, default=16)
-    score.add_argument("--max-prompt-tokens", type=int, default=256)
-    score.add_argument("--task-sample-size", type=int, default=32)
-    score.add_argument("--embedding", default="sentence_transformers", choices=EMBEDDINGS)
-    score.add_argument(
-        "--embedder", help="sentence-transformers id or folder (default: packaged all-MiniLM-L6-v2)"
-    )
-    score.add_argument("--batch-size", type=int, default=16)
-    score.add_argument(
-        "--cache-dir", help="feature and model cache (default: $SELBENCH_CACHE_DIR or user cache)"
-    )
+    _add_scorer_arguments(score)
     score.set_defaults(run=cmd_score)
+    select = commands.add_parser("select", help="run one strategy on one pool and write the picked uids")
+    _add_pool_arguments(select)
+    select.add_argument("--strategy", required=True, help="a name from `selbench strategies`")
+    select.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="strategy parameter, repeatable",
+    )
+    select.add_argument("--budget", type=int, required=True, help="number of examples to annotate")
+    select.add_argument("--selection-seed", type=int, default=0, help="seed of the strategy's random choices")
+    select.add_argument("--out", required=True, help="JSON file for the selection")
+    _add_scorer_arguments(select)
+    select.set_defaults(run=cmd_select)
+    finetune = commands.add_parser("finetune", help="fine-tune on a selection, then evaluate")
+    _add_pool_arguments(finetune)
+    finetune.add_argument("--selection", help="file from `selbench select` (none: evaluate the base model)")
+    finetune.add_argument("--run-dir", required=True, help="folder for the adapter, loss curve and metrics")
+    finetune.add_argument("--model", help="causal LM: hub id or local folder (default: packaged SmolLM2)")
+    finetune.add_argument("--gguf-file", help="GGUF file inside the --model folder")
+    finetune.add_argument("--cache-dir", help="model cache (default: $SELBENCH_CACHE_DIR or user cache)")
+    finetune.add_argument("--method", default="lora", choices=METHODS)
+    finetune.add_argument("--learning-rate", type=float, default=2e-4)
+    finetune.add_argument("--epochs", type=float, default=3.0)
+    finetune.add_argument("--max-steps", type=int)
+    finetune.add_argument("--train-batch-size", type=int, default=8)
+    finetune.add_argument("--max-length", type=int, default=256)
+    finetune.add_argument("--training-seed", type=int, default=0)
+    finetune.add_argument(
+        "--evaluators",
+        nargs="+",
+        default=["heldout", "mmlu_native"],
+        help="names from the evaluator registry: heldout, mmlu, mmlu_native",
+    )
+    finetune.add_argument("--mmlu-path", help="MMLU release folder (default: the hub's cais/mmlu)")
+    finetune.add_argument("--mmlu-format", default="cloze", choices=FORMATS)
+    finetune.add_argument("--mmlu-shots", type=int, default=5)
+    finetune.add_argument("--mmlu-limit", type=int, help="first N test questions per subject")
+    finetune.add_argument("--mmlu-subjects", nargs="+")
+    finetune.set_defaults(run=cmd_finetune)
     return parser
 
 

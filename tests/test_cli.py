@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -62,3 +63,29 @@ def test_strategies_lists_every_strategy_with_parameters_and_features(capsys):
     assert "temperature=1.0" in out
     assert "task_confidence" in out
     assert "longest_prompt" in out  # the example plugin, found through its entry point
+
+
+def test_select_writes_uids_and_finetune_rejects_foreign_selections(tmp_path, capsys):
+    selection = tmp_path / "sel.json"
+    pool_args = ["-o", "examples_per_task=10", "-o", "tasks=[parity, copy_word]"]
+    assert (
+        main(["select", *pool_args, "--strategy", "task_uniform", "--budget", "6", "--out", str(selection)])
+        == 0
+    )
+    assert "picked 6 of 20 examples from 2 tasks" in capsys.readouterr().out
+    record = json.loads(selection.read_text())
+    assert len(record["uids"]) == 6
+    assert record["strategy"] == "task_uniform"
+    argv = [
+        "finetune",
+        "-o",
+        "examples_per_task=10",
+        "-o",
+        "tasks=[add_small]",
+        "--selection",
+        str(selection),
+        "--run-dir",
+        str(tmp_path / "run"),
+    ]
+    assert main(argv) == 2
+    assert "6 of 6 selected uids" in capsys.readouterr().err

@@ -1,5 +1,7 @@
 """Evaluators on the real default model, offline, on small slices of the real data."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -49,3 +51,27 @@ def test_heldout_accuracy_rises_on_the_trained_task(tmp_path):
     after = evaluator.evaluate(tuned.model, tokenizer, heldout=loaded.heldout)
     assert after.per_task["copy_word"] >= before.per_task["copy_word"] + 0.3
     assert np.isfinite(after.metrics["acc_macro_stderr"])
+
+
+def test_finetune_command_evaluates_the_base_model_at_budget_zero(tmp_path, capsys):
+    from runners.cli import main
+
+    argv = [
+        "finetune",
+        "-o",
+        "examples_per_task=6",
+        "-o",
+        "tasks=[parity, copy_word]",
+        "--heldout-per-task",
+        "3",
+        "--evaluators",
+        "heldout",
+        "--run-dir",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    assert "budget 0 of 6" in capsys.readouterr().out
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["budget"] == 0
+    assert "training" not in record
+    assert set(record["evaluations"]["heldout"]["per_task"]) == {"parity", "copy_word"}
