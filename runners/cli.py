@@ -41,18 +41,23 @@ def _key_value(text: str) -> tuple[str, object]:
     return key, yaml.safe_load(value)
 
 
-def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", nargs="?", default="synthetic", help="pool source (default: synthetic)")
+def _add_key_values(parser: argparse.ArgumentParser, short: str, long: str, help: str) -> None:
+    """A repeatable KEY=VALUE flag collected as (key, YAML-parsed value) pairs in ``<long>s``."""
     parser.add_argument(
-        "-o",
-        "--option",
-        dest="options",
+        short,
+        long,
+        dest=long.lstrip("-") + "s",
         action="append",
         type=_key_value,
         default=[],
         metavar="KEY=VALUE",
-        help="source option, repeatable: path=../shared/data/flan_t0, task_level=coarse, ...",
+        help=help,
     )
+
+
+def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", nargs="?", default="synthetic", help="pool source (default: synthetic)")
+    _add_key_values(parser, "-o", "--option", "source option, repeatable: path=../shared/data/flan_t0, ...")
     parser.add_argument("--tasks", nargs="+", help="keep only these tasks")
     parser.add_argument("--heldout-per-task", type=int, default=0, help="examples per task set aside")
     parser.add_argument("--min-per-task", type=int, default=1, help="drop tasks with fewer pool examples")
@@ -337,16 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     select = commands.add_parser("select", help="run one strategy on one pool and write the picked uids")
     _add_pool_arguments(select)
     select.add_argument("--strategy", required=True, help="a name from `selbench strategies`")
-    select.add_argument(
-        "-p",
-        "--param",
-        dest="params",
-        action="append",
-        type=_key_value,
-        default=[],
-        metavar="KEY=VALUE",
-        help="strategy parameter, repeatable",
-    )
+    _add_key_values(select, "-p", "--param", "strategy parameter, repeatable: temperature=2")
     select.add_argument("--budget", type=int, required=True, help="number of examples to annotate")
     select.add_argument("--selection-seed", type=int, default=0, help="seed of the strategy's random choices")
     select.add_argument("--out", required=True, help="JSON file for the selection")
