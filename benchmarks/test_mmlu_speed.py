@@ -1,8 +1,8 @@
 """The native MMLU evaluator against the lm-eval backend on the same model and questions, same run.
 
-The first 9 test questions of each of the 57 subjects (513 questions), 5-shot, in the format given by
-``SELBENCH_MMLU_FORMAT`` (default cloze). Reports both accuracies, the per-question agreement and the
-speed ratio (target: native at least 3x faster, at least 99 % agreement).
+The first 9 test questions of each of the 57 subjects (513 questions), ``SELBENCH_MMLU_SHOTS``-shot
+(default 5), in the format ``SELBENCH_MMLU_FORMAT`` (default cloze). Reports both accuracies, the
+per-question agreement and the speed ratio (target: native at least 3x faster, at least 99 % agreement).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from benchmarks.conftest import SCALE
 
 DATA = Path(os.environ.get("SELBENCH_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 FORMAT = os.environ.get("SELBENCH_MMLU_FORMAT", "cloze")
+SHOTS = int(os.environ.get("SELBENCH_MMLU_SHOTS", "5"))
 PER_SUBJECT = max(1, int(9 * SCALE))
 
 
@@ -27,7 +28,7 @@ def test_native_against_lm_eval(benchmark):
     params = {
         "path": str(DATA / "mmlu"),
         "format": FORMAT,
-        "num_fewshot": 5,
+        "num_fewshot": SHOTS,
         "limit_per_subject": PER_SUBJECT,
     }
     start = time.perf_counter()
@@ -42,6 +43,7 @@ def test_native_against_lm_eval(benchmark):
     a, b = np.array(native.details["predictions"]), np.array(reference.details["predictions"])
     benchmark.extra_info.update(
         format=FORMAT,
+        num_fewshot=SHOTS,
         questions=native.n,
         native_seconds=seconds,
         lm_eval_seconds=lm_eval_seconds,

@@ -42,12 +42,17 @@ def choices(q: MMLUQuestion, fmt: str) -> list[str]:
     return list(LETTERS) if fmt == "letter" else list(q.choices)
 
 
-def context(q: MMLUQuestion, shots: list[MMLUQuestion], fmt: str) -> str:
+def few_shot_prefix(subject: str, shots: list[MMLUQuestion], fmt: str) -> str:
+    """What every question of a subject starts with: the description and the answered dev examples."""
     examples = "".join(
         question_text(s, fmt) + TARGET_DELIMITER + choices(s, fmt)[s.answer] + FEWSHOT_DELIMITER
         for s in shots
     )
-    return description(q.subject, fmt) + examples + question_text(q, fmt)
+    return description(subject, fmt) + examples
+
+
+def context(q: MMLUQuestion, shots: list[MMLUQuestion], fmt: str) -> str:
+    return few_shot_prefix(q.subject, shots, fmt) + question_text(q, fmt)
 
 
 @dataclass(frozen=True)
