@@ -50,9 +50,7 @@ def choice_logprobs(
     ``prefix`` + its own tokens, and the prefix is computed once."""
     device, pad = model.device, tokenizer.pad_token_id
     n_choices = len(questions[0].continuations)
-    prefix_cache = (
-        model(torch.tensor([prefix], device=device), use_cache=True).past_key_values if prefix else None
-    )
+    prefix_cache = model(torch.tensor([prefix], device=device), use_cache=True).cache if prefix else None
     suffixes = [q.context[len(prefix) :] for q in questions]
     out = np.empty((len(questions), n_choices))
     for batch in length_batches([len(s) for s in suffixes], batch_size):
@@ -71,7 +69,7 @@ def choice_logprobs(
             input_ids=ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
+            cache=cache,
             use_cache=not letter,
             logits_to_keep=1,
         )
@@ -80,7 +78,7 @@ def choice_logprobs(
             tokens = torch.tensor([[c[0] for c in questions[i].continuations] for i in batch], device=device)
             out[batch] = last.gather(1, tokens).cpu().numpy()
             continue
-        cache = step.past_key_values
+        cache = step.cache
         cache.batch_repeat_interleave(n_choices)
         cont_ids, cont_mask = _right_pad([c for i in batch for c in questions[i].continuations], pad, device)
         seen = mask.repeat_interleave(n_choices, 0)
@@ -90,7 +88,7 @@ def choice_logprobs(
             input_ids=cont_ids,
             attention_mask=torch.cat([seen, cont_mask], 1),
             position_ids=positions,
-            past_key_values=cache,
+            cache=cache,
         ).logits.float()
         predicted = torch.cat(
             [last.repeat_interleave(n_choices, 0)[:, None], torch.log_softmax(logits[:, :-1], -1)], 1
