@@ -37,6 +37,15 @@ class PoolSpec:
     max_examples: int | None = None
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        for key in ("heldout_per_task", "min_per_task", "max_per_task", "max_examples"):
+            value = getattr(self, key)
+            lowest = 0 if key == "heldout_per_task" else 1
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < lowest
+            ):
+                raise DataError(f"pool {key}={value!r}: must be an integer of at least {lowest}.")
+
 
 @dataclass(frozen=True)
 class LoadedPool:
@@ -59,14 +68,6 @@ def _check_options(source: str, options: Mapping[str, Any]) -> None:
     for name, p in params.items():
         if p.default is inspect.Parameter.empty and name not in options:
             raise DataError(f"pool source {source!r} needs the option {name!r}.")
-
-
-def _check_counts(spec: PoolSpec) -> None:
-    for key in ("heldout_per_task", "min_per_task", "max_per_task", "max_examples"):
-        value = getattr(spec, key)
-        lowest = 0 if key == "heldout_per_task" else 1
-        if value is not None and (not isinstance(value, int) or value < lowest):
-            raise DataError(f"pool {key}={value!r}: must be an integer of at least {lowest}.")
 
 
 def _dedupe(examples: list[Example]) -> tuple[list[Example], int]:
@@ -93,7 +94,6 @@ def _sample(indices: list[int], k: int, rng: np.random.Generator) -> list[int]:
 def load_pool(spec: PoolSpec) -> LoadedPool:
     """Load ``spec.source``, drop exact duplicates, then filter tasks, split off held-out examples,
     drop tasks below ``min_per_task``, cap per task and in total. Errors name the field and the fix."""
-    _check_counts(spec)
     _check_options(spec.source, spec.options)
     examples, duplicates = _dedupe(SOURCES.get(spec.source)(**spec.options))
     if duplicates:

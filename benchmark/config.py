@@ -1,0 +1,130 @@
+"""Typed configuration from YAML: every key checked by name and type before any expensive work.
+
+Dataclasses describe the settings (``PoolSpec``, ``ScorerConfig``, ``TrainingConfig``, ...);
+``from_mapping`` builds one from a parsed YAML mapping and fails on an unknown key, a wrong type or an
+invalid value with the file, the key path (``pool.heldout_per_task``) and a hint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, get_args, get_origin
+
+import yaml
+
+from benchmark.errors import SelbenchError
+from benchmark.registry import did_you_mean
+
+T = TypeVar("T")
+
+
+class ConfigError(SelbenchError):
+    """A configuration value that cannot be used; the message names the key path."""
+
+
+def _type_name(tp: Any) -> str:
+    """How a YAML author would say the type: 'int', 'a list of str', 'null'."""
+    origin, args = get_origin(tp), get_args(tp)
+    if tp is type(None):
+        return "null"
+    if origin in (list, tuple, Sequence):
+        return f"a list of {_type_name(args[0])}" if args else "a list"
+    if origin in (dict, Mapping) or tp in (dict, Mapping):
+        return "a mapping"
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    """``value`` checked (and, for numbers and sequences, converted) against the annotation ``tp``."""
+    origin, args = get_origin(tp), get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for option in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(option, value, where)
+            except ConfigError:
+                continue
+        expected = " or ".join(_type_name(a) for a in args)
+        raise ConfigError(f"{where}: expected {expected}, got {value!r}.")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping of {tp.__name__} settings, got {value!r}.")
+        return from_mapping(tp, value, where)
+    if origin in (list, tuple, Sequence):
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}.")
+        item = args[0] if args else Any
+        items = [_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin in (dict, Mapping) or tp in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}.")
+        return dict(value)
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, str, bool) and isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}.")
+
+
+def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
+    """An instance of the dataclass ``cls`` from ``data``; errors name ``where.<key>``."""
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    for key in data:
+        if key not in fields:
+            hint = did_you_mean(str(key), list(fields))
+            raise ConfigError(f"{where}.{key}: unknown key.{hint} Known: {', '.join(fields)}.")
+    hints = typing.get_type_hints(cls)
+    values = {name: _coerce(hints[name], data[name], f"{where}.{name}") for name in fields if name in data}
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where}.{missing[0]}: required key is missing.")
+    try:
+        return cls(**values)
+    except ConfigError:
+        raise
+    except SelbenchError as err:
+        raise ConfigError(f"{where}: {err}") from None
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """``data`` with ``a.b.c=value`` overrides applied (values parsed as YAML), as CLI flags give them."""
+    for item in overrides:
+        path, sep, text = item.partition("=")
+        if not sep or not path:
+            raise ConfigError(f"override {item!r}: expected KEY.PATH=VALUE, e.g. training.epochs=1")
+        node = data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r}: {part!r} is not a mapping in the config.")
+        node[leaf] = yaml.safe_load(text)
+    return data
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """The top-level mapping of a YAML file, or an error naming the file (and line) and the problem."""
+    file = Path(path)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot be read ({err.strerror}). Fix the path.") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{file}{line}: not valid YAML ({getattr(err, 'problem', err)}).") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of settings.")
+    return data
