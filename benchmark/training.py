@@ -8,7 +8,6 @@ exactly the text it is scored and evaluated with.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -21,8 +20,6 @@ from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
 from benchmark.prompting import format_response, tokenize_prompts
 from benchmark.types import Example
-
-log = logging.getLogger(__name__)
 
 IGNORE = -100  # label of tokens that carry no loss
 METHODS = ("lora", "full")

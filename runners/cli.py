@@ -30,7 +30,6 @@ from benchmark.types import FEATURE_NAMES, Example, Pool
 from strategies import STRATEGIES, build_strategy
 from strategies.task_sampling import inverse_confidence_weights
 
-log = logging.getLogger("selbench")
 T = TypeVar("T")
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from benchmark.errors import DataError
-
-log = logging.getLogger(__name__)
 
 
 def existing_path(path: str | Path, what: str, *, folder: bool = False) -> Path:

@@ -9,7 +9,6 @@ The model is evaluated in memory through an ``HFLM`` wrapper.
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,6 @@ from benchmark.evaluation.base import EvalResult, register_evaluator
 from benchmark.evaluation.mmlu_base import MMLUEvaluator
 from benchmark.evaluation.mmlu_prompts import description
 from benchmark.types import Pool
-
-log = logging.getLogger(__name__)
 
 PROMPTS = {
     "letter": {
