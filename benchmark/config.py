@@ -16,8 +16,13 @@ from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 
+from benchmark.data import PoolSpec
 from benchmark.errors import SelbenchError
-from benchmark.registry import did_you_mean
+from benchmark.evaluation import EVALUATORS
+from benchmark.registry import ComponentRegistry, did_you_mean
+from benchmark.scoring import ScorerConfig
+from benchmark.training import TrainingConfig
+from strategies import STRATEGIES
 
 T = TypeVar("T")
 
@@ -92,9 +97,7 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
         raise ConfigError(f"{where}.{missing[0]}: required key is missing.")
     try:
         return cls(**values)
-    except ConfigError:
-        raise
-    except SelbenchError as err:
+    except SelbenchError as err:  # a value the dataclass itself rejects
         raise ConfigError(f"{where}: {err}") from None
 
 
@@ -128,3 +131,69 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: the top level must be a mapping of settings.")
     return data
+
+
+@dataclasses.dataclass(frozen=True)
+class ComponentSpec:
+    """A registered strategy or evaluator with its parameters; in YAML a bare name means ``{name: ...}``."""
+
+    name: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig:
+    """One sweep: datasets x strategies x budgets x seeds on one harness.
+
+    ``budgets``: counts of annotated examples, fractions of the pool in (0, 1), or ``"full"``; 0 is the
+    base model. Each is resolved against the pool size when the sweep is planned.
+    """
+
+    name: str
+    pool: PoolSpec
+    strategies: tuple[ComponentSpec, ...]
+    budgets: tuple[int | float | str, ...]
+    evaluators: tuple[ComponentSpec, ...]
+    seeds: tuple[int, ...] = (0,)
+    scorer: ScorerConfig = dataclasses.field(default_factory=ScorerConfig)
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    output_dir: str | None = None  # default: runs/<name>
+
+    def __post_init__(self) -> None:
+        for i, budget in enumerate(self.budgets):
+            ok = (
+                budget == "full"
+                or (isinstance(budget, int) and budget >= 0)
+                or (isinstance(budget, float) and 0 < budget < 1)
+            )
+            if not ok:
+                raise ConfigError(
+                    f"budgets[{i}]: {budget!r} is not a count >= 0, a fraction in (0, 1) or 'full'."
+                )
+        if not self.seeds:
+            raise ConfigError("seeds: give at least one seed.")
+        _check_names("strategies", self.strategies, STRATEGIES)
+        _check_names("evaluators", self.evaluators, EVALUATORS)
+
+
+def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: ComponentRegistry) -> None:
+    """Unknown names and parameters fail now, with the key path, not after hours of work."""
+    if not specs:
+        raise ConfigError(f"{key}: give at least one.")
+    for i, spec in enumerate(specs):
+        try:
+            registry.build(spec.name, spec.params)
+        except SelbenchError as err:
+            raise ConfigError(f"{key}[{i}]: {err}") from None
+
+
+def load_sweep_config(path: str | Path, overrides: Sequence[str] = ()) -> SweepConfig:
+    """A validated sweep configuration from a YAML file and ``a.b=value`` overrides."""
+    data = apply_overrides(load_yaml(path), overrides)
+    for key in ("strategies", "evaluators"):
+        if isinstance(data.get(key), list):
+            data[key] = [{"name": item} if isinstance(item, str) else item for item in data[key]]
+    try:
+        return from_mapping(SweepConfig, data, "config")
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None

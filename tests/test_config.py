@@ -1,6 +1,6 @@
 import pytest
 
-from benchmark.config import ConfigError, apply_overrides, from_mapping, load_yaml
+from benchmark.config import ConfigError, apply_overrides, from_mapping, load_sweep_config, load_yaml
 from benchmark.data import PoolSpec
 from benchmark.scoring import ScorerConfig
 from benchmark.training import TrainingConfig
@@ -61,3 +61,60 @@ def test_overrides_and_yaml_errors(tmp_path):
     (tmp_path / "list.yaml").write_text("- 1\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_yaml(tmp_path / "list.yaml")
+
+
+SWEEP = """
+name: tiny
+pool:
+  source: synthetic
+  options: {examples_per_task: 20}
+  heldout_per_task: 5
+strategies:
+  - random
+  - name: task_inverse_confidence
+    params: {temperature: 2.0}
+budgets: [0, 0.1, 30, full]
+seeds: [0, 1]
+evaluators: [heldout]
+training: {epochs: 1}
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_sweep_config_from_yaml_with_overrides(tmp_path):
+    config = load_sweep_config(write(tmp_path, SWEEP), ["training.epochs=2", "seeds=[3]"])
+    assert [s.name for s in config.strategies] == ["random", "task_inverse_confidence"]
+    assert config.strategies[1].params == {"temperature": 2.0}
+    assert config.budgets == (0, 0.1, 30, "full")
+    assert config.training.epochs == 2.0
+    assert config.seeds == (3,)
+    assert config.pool.heldout_per_task == 5
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("budgets: [0, 0.1, 30, full]", "budgets: [0, 1.5]"), r"budgets\[1\]: 1\.5 is not a count"),
+        (("budgets: [0, 0.1, 30, full]", "budgets: [all]"), r"budgets\[0\]: 'all' is not a count"),
+        (("  - random", "  - randm"), r"strategies\[0\]: unknown strategy 'randm'\. Did you mean 'random'\?"),
+        (
+            ("temperature: 2.0", "temp: 2.0"),
+            r"strategies\[1\]: strategy 'task_inverse_confidence' has no parameter",
+        ),
+        (("evaluators: [heldout]", "evaluators: [heldot]"), r"evaluators\[0\]: unknown evaluator 'heldot'"),
+        (
+            ("training: {epochs: 1}", "training: {epoch: 1}"),
+            r"config\.training\.epoch: unknown key\. Did you mean",
+        ),
+        (("seeds: [0, 1]", "seeds: [zero]"), r"config\.seeds\[0\]: expected int"),
+    ],
+)
+def test_sweep_config_errors_name_file_and_key(tmp_path, edit, message):
+    path = write(tmp_path, SWEEP.replace(*edit))
+    with pytest.raises(ConfigError, match=f"sweep.yaml: .*{message}"):
+        load_sweep_config(path)
