@@ -7,11 +7,23 @@ is repeated per strategy. Keys let a re-run skip finished cells and let anyone f
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
 
 from benchmark.config import ComponentSpec, ConfigError, SweepConfig
-from benchmark.types import Pool, content_hash
+from benchmark.data import load_pool
+from benchmark.errors import SelbenchError
+from benchmark.evaluation import EVALUATORS
+from benchmark.models import load_model
+from benchmark.scoring import Scorer
+from benchmark.store import RunStore, provenance
+from benchmark.training import fine_tune
+from benchmark.types import Example, Features, Pool, content_hash
 from strategies import STRATEGIES
 
 BASE = ComponentSpec("base")  # budget 0: the untouched model
@@ -105,3 +117,117 @@ def plan(config: SweepConfig, pool: Pool, heldout: Pool | None, model: str) -> l
             key = cell_key(config, pool, heldout, model, strategy, budget, seed)
             cells.append(Cell(strategy, budget, seed, key))
     return cells
+
+
+class Harness(Protocol):
+    """What a sweep needs from the models: features of the pool, and train-then-evaluate.
+
+    ``ModelHarness`` is the real one; tests pass fakes, so a whole sweep runs in seconds.
+    """
+
+    def model_fingerprint(self) -> str: ...
+
+    def features(self, pool: Pool, names: frozenset[str]) -> Features: ...
+
+    def train_and_evaluate(
+        self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
+    ) -> dict[str, Any]: ...
+
+
+class ModelHarness:
+    """Scorer, SFT and evaluators of one sweep configuration, on the real model."""
+
+    def __init__(self, config: SweepConfig) -> None:
+        self.config = config
+        self.scorer = Scorer(config.scorer)
+        self.evaluators = [EVALUATORS.build(e.name, e.params) for e in config.evaluators]
+
+    def model_fingerprint(self) -> str:
+        return self.scorer.resolved.fingerprint
+
+    def features(self, pool: Pool, names: frozenset[str]) -> Features:
+        return self.scorer.features(pool, names)
+
+    def train_and_evaluate(
+        self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
+    ) -> dict[str, Any]:
+        model, tokenizer = load_model(
+            self.scorer.resolved, self.config.scorer.cache_dir
+        )  # fresh weights per cell
+        record: dict[str, Any] = {"model": self.scorer.resolved.provenance}
+        if examples:
+            trained = fine_tune(
+                model, tokenizer, examples, replace(self.config.training, seed=seed), run_dir, progress=False
+            )
+            model = trained.model
+            record["training"] = {
+                "steps": trained.steps,
+                "seconds": trained.seconds,
+                "tokens": trained.train_tokens,
+                "final_loss": trained.final_loss,
+            }
+        record["evaluations"] = {}
+        for evaluator in self.evaluators:
+            result = evaluator.evaluate(model, tokenizer, heldout=heldout)
+            record["evaluations"][evaluator.name] = {
+                "metrics": result.metrics,
+                "per_task": result.per_task,
+                "n": result.n,
+            }
+        return record
+
+
+@dataclass
+class SweepOutcome:
+    done: list[Cell]
+    skipped: list[Cell]
+    failed: dict[str, str]  # cell label -> error
+
+
+def _selection(cell: Cell, pool: Pool, harness: Harness) -> list[int]:
+    if cell.strategy == BASE:
+        return []
+    if cell.strategy == FULL:
+        return list(range(len(pool)))
+    strategy = STRATEGIES.build(cell.strategy.name, cell.strategy.params)
+    features = harness.features(pool, strategy.required_features())
+    return strategy.select(pool, cell.budget, features, np.random.default_rng(cell.seed)).tolist()
+
+
+def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run_dir: Path) -> dict[str, Any]:
+    """Select, train and evaluate one cell; the record holds the selected uids so anyone can retrain."""
+    start = time.perf_counter()
+    picked = _selection(cell, pool, harness)
+    uids = [pool.uids[i] for i in picked]
+    selected = time.perf_counter()
+    result = harness.train_and_evaluate(
+        [pool.examples[i] for i in picked], heldout, cell.seed, run_dir / cell.key
+    )
+    return {
+        "cell": {"strategy": asdict(cell.strategy), "budget": cell.budget, "seed": cell.seed},
+        "pool": {"name": pool.name, "fingerprint": pool.fingerprint(), "size": len(pool)},
+        "selection": {"uids": uids, "hash": content_hash(uids)},
+        "timings": {
+            "select_seconds": selected - start,
+            "train_evaluate_seconds": time.perf_counter() - selected,
+        },
+        **result,
+    }
+
+
+def execute(config: SweepConfig, harness: Harness, store: RunStore, *, progress: bool = True) -> SweepOutcome:
+    """Run every cell not yet in ``store``; a failing cell is recorded and the sweep goes on."""
+    loaded = load_pool(config.pool)
+    cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
+    outcome = SweepOutcome([], [c for c in cells if store.load(c.key) is not None], {})
+    todo = [c for c in cells if c not in outcome.skipped]
+    run_dir = store.root.parent / "artifacts"
+    for cell in tqdm(todo, desc=f"sweep {config.name}", unit="cell", disable=not progress):
+        try:
+            record = run_cell(cell, loaded.pool, loaded.heldout, harness, run_dir)
+        except (SelbenchError, RuntimeError, ValueError, OSError) as err:
+            outcome.failed[cell.label] = f"{type(err).__name__}: {err}"
+            continue
+        store.save(cell.key, record | {"config": config.name, "provenance": provenance()})
+        outcome.done.append(cell)
+    return outcome

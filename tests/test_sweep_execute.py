@@ -1,0 +1,57 @@
+import pytest
+
+from benchmark.config import ComponentSpec, SweepConfig
+from benchmark.data import PoolSpec
+from benchmark.store import RunStore
+from runners.sweep import execute
+from tests.fake_harness import FakeHarness
+
+CONFIG = SweepConfig(
+    name="fake",
+    pool=PoolSpec(options={"examples_per_task": 6}, heldout_per_task=2),
+    strategies=(ComponentSpec("random"), ComponentSpec("task_uniform"), ComponentSpec("kcenter")),
+    budgets=(0, 15, "full"),
+    evaluators=(ComponentSpec("heldout"),),
+    seeds=(0, 1),
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "runs")
+
+
+def test_sweep_runs_every_cell_once_and_resumes(store):
+    harness = FakeHarness()
+    outcome = execute(CONFIG, harness, store, progress=False)
+    assert len(outcome.done) == 1 + 3 * 2 + 2  # base, strategies x seeds, full per seed
+    assert not outcome.failed
+    assert sorted(harness.trained) == [0] + [15] * 6 + [60] * 2
+    records = list(store.records())
+    assert len(records) == len(outcome.done)
+    uniform = [r for r in records if r["cell"]["strategy"]["name"] == "task_uniform"]
+    assert all(r["evaluations"]["heldout"]["metrics"]["acc"] == 1.0 for r in uniform)  # 15 tasks, 15 examples
+    assert all(len(r["selection"]["uids"]) == r["cell"]["budget"] for r in records)
+    assert all(r["provenance"]["git"]["commit"] for r in records)
+
+    again = FakeHarness()
+    outcome = execute(CONFIG, again, store, progress=False)
+    assert again.trained == []
+    assert len(outcome.skipped) == 9
+
+
+def test_a_corrupt_record_is_recomputed_alone(store):
+    execute(CONFIG, FakeHarness(), store, progress=False)
+    victim = store.path(store.keys()[3])
+    victim.write_text(victim.read_text()[:50])
+    harness = FakeHarness()
+    outcome = execute(CONFIG, harness, store, progress=False)
+    assert len(harness.trained) == 1
+    assert len(outcome.done) == 1
+
+
+def test_a_failing_cell_is_reported_and_the_sweep_goes_on(store):
+    outcome = execute(CONFIG, FakeHarness(fail_budget=60), store, progress=False)
+    assert sorted(outcome.failed) == ["full budget=60 seed=0", "full budget=60 seed=1"]
+    assert all("simulated out-of-memory" in error for error in outcome.failed.values())
+    assert len(outcome.done) == 7
