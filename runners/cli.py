@@ -19,14 +19,17 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmark.atomic import atomic_write, atomic_write_text
+from benchmark.config import load_sweep_config
 from benchmark.data import SOURCES, PoolSpec, load_pool
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
 from benchmark.models import ModelSpec, load_model, resolve_model
 from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
+from benchmark.store import RunStore
 from benchmark.training import METHODS, TrainingConfig, fine_tune
 from benchmark.types import FEATURE_NAMES, Example, Pool
+from runners.sweep import ModelHarness, execute, plan
 from strategies import STRATEGIES, build_strategy
 from strategies.task_sampling import inverse_confidence_weights
 
@@ -315,6 +318,37 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
+    """Plan (--dry-run) or run a budget sweep; finished cells are skipped, failed cells listed at the end."""
+    config = load_sweep_config(args.config, args.set)
+    output = Path(args.output_dir or config.output_dir or Path("runs") / config.name)
+    store = RunStore(output / "runs")
+    harness = ModelHarness(config)
+    if args.dry_run:
+        loaded = load_pool(config.pool)
+        cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
+        done = sum(store.load(c.key) is not None for c in cells)
+        trained = sum(c.budget for c in cells if store.load(c.key) is None)
+        console.print(
+            f"sweep {config.name}: {len(cells)} cells, {done} already done, {len(cells) - done} to run; "
+            f"{trained} training examples (x {config.training.epochs:g} epochs) still to train on; "
+            f"results in {output}"
+        )
+        for cell in cells:
+            console.print(
+                f"  {'done' if store.load(cell.key) else 'todo'}  {cell.label}  {cell.key}", highlight=False
+            )
+        return 0
+    outcome = execute(config, harness, store)
+    console.print(
+        f"sweep {config.name}: {len(outcome.done)} cells run, {len(outcome.skipped)} already done, "
+        f"{len(outcome.failed)} failed; results in {store.root}"
+    )
+    for label, error in outcome.failed.items():
+        console.print(f"  failed: {label}: {error}", highlight=False)
+    return 1 if outcome.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="selbench", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -373,6 +407,18 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--mmlu-limit", type=int, help="first N test questions per subject")
     finetune.add_argument("--mmlu-subjects", nargs="+")
     finetune.set_defaults(run=cmd_finetune)
+    sweep = commands.add_parser("sweep", help="run a budget sweep described by a YAML config")
+    sweep.add_argument("config", help="sweep YAML file, e.g. configs/default.yaml")
+    sweep.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config value, repeatable: training.epochs=1",
+    )
+    sweep.add_argument("--output-dir", help="where runs are stored (default: the config's, or runs/<name>)")
+    sweep.add_argument("--dry-run", action="store_true", help="print the plan: cells, done, still to run")
+    sweep.set_defaults(run=cmd_sweep)
     return parser
 
 

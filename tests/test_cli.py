@@ -89,3 +89,15 @@ def test_select_writes_uids_and_finetune_rejects_foreign_selections(tmp_path, ca
     ]
     assert main(argv) == 2
     assert "6 of 6 selected uids" in capsys.readouterr().err
+
+
+def test_sweep_dry_run_prints_the_plan(tmp_path, capsys):
+    argv = ["sweep", "configs/quick.yaml", "--dry-run", "--output-dir", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "sweep quick: 16 cells, 0 already done, 16 to run" in out
+    assert "todo  task_inverse_confidence budget=24 seed=0" in out
+    assert main([*argv, "--set", "budgets=[500]"]) == 2
+    assert "budgets[0]: 500 exceeds the pool size 48" in capsys.readouterr().err
+    assert main(["sweep", str(tmp_path / "none.yaml")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
