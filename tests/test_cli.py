@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from runners.cli import main
 
@@ -92,7 +93,8 @@ def test_select_writes_uids_and_finetune_rejects_foreign_selections(tmp_path, ca
 
 
 def test_sweep_dry_run_prints_the_plan(tmp_path, capsys):
-    argv = ["sweep", "configs/quick.yaml", "--dry-run", "--output-dir", str(tmp_path)]
+    quick = Path(__file__).resolve().parents[1] / "configs" / "quick.yaml"
+    argv = ["sweep", str(quick), "--dry-run", "--output-dir", str(tmp_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "sweep quick: 16 cells, 0 already done, 16 to run" in out
