@@ -29,6 +29,7 @@ from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
 from benchmark.store import RunStore
 from benchmark.training import METHODS, TrainingConfig, fine_tune
 from benchmark.types import FEATURE_NAMES, Example, Pool
+from runners.report import annotation_savings, format_table, results_frame, summary_table
 from runners.sweep import ModelHarness, execute, plan
 from strategies import STRATEGIES, build_strategy
 from strategies.task_sampling import inverse_confidence_weights
@@ -349,6 +350,30 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     return 1 if outcome.failed else 0
 
 
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """Print (and with --out, write) the accuracy-versus-annotation-cost table of a sweep's stored runs."""
+    store = RunStore(Path(args.run_dir) / "runs")
+    records = list(store.records())
+    if not records:
+        raise SelbenchError(f"{store.root}: no finished runs. Run `selbench sweep CONFIG` first.")
+    stats = summary_table(results_frame(records, args.evaluator, args.metric))
+    pool_size = records[0]["pool"]["size"]
+    console.print(f"{args.evaluator} {args.metric}, mean ± std over seeds (n), best per budget in bold")
+    console.print(format_table(stats, pool_size), highlight=False, markup=False)
+    savings = annotation_savings(stats)
+    console.print(
+        "smallest budget reaching full-pool accuracy: "
+        + ", ".join(f"{s}: {b if b is not None else 'none'}" for s, b in savings.items()),
+        highlight=False,
+    )
+    if args.out:
+        out = Path(args.out)
+        for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
+            atomic_write_text(out / f"table.{suffix}", format_table(stats, pool_size, fmt))
+        console.print(f"tables written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="selbench", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -419,6 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--output-dir", help="where runs are stored (default: the config's, or runs/<name>)")
     sweep.add_argument("--dry-run", action="store_true", help="print the plan: cells, done, still to run")
     sweep.set_defaults(run=cmd_sweep)
+    report = commands.add_parser("report", help="the accuracy-versus-annotation-cost table of a sweep")
+    report.add_argument("run_dir", help="the sweep's output folder (holds runs/)")
+    report.add_argument("--evaluator", default="heldout")
+    report.add_argument("--metric", default="acc_macro")
+    report.add_argument("--out", help="folder for table.md, table.csv and table.tex")
+    report.set_defaults(run=cmd_report)
     return parser
 
 

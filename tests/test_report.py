@@ -1,0 +1,52 @@
+import pytest
+
+from benchmark.store import RunStore
+from runners.report import annotation_savings, format_table, results_frame, summary_table
+from runners.sweep import execute
+from tests.fake_harness import FakeHarness
+from tests.test_sweep_execute import CONFIG
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    store = RunStore(tmp_path_factory.mktemp("runs"))
+    execute(CONFIG, FakeHarness(), store, progress=False)
+    return list(store.records())
+
+
+def test_summary_has_base_and_full_rows_in_every_column(records):
+    stats = summary_table(results_frame(records, "heldout", "acc"))
+    assert set(stats["strategy"]) == {"random", "task_uniform", "kcenter"}
+    assert sorted(set(stats["budget"])) == [0, 15, 60]
+    base = stats[stats["budget"] == 0]
+    assert base["mean"].tolist() == [0.0, 0.0, 0.0]
+    uniform = stats[(stats["strategy"] == "task_uniform") & (stats["budget"] == 15)].iloc[0]
+    assert uniform["mean"] == 1.0
+    assert uniform["count"] == 2
+
+
+def test_savings_and_formats(records):
+    stats = summary_table(results_frame(records, "heldout", "acc"))
+    savings = annotation_savings(stats)
+    assert savings["task_uniform"] == 15  # every task covered at 15 of 60 examples: full accuracy
+    markdown = format_table(stats, pool_size=60)
+    assert "| 0 (base model)" in markdown
+    assert "60 (full pool)" in markdown
+    assert "15 (25.0%)" in markdown
+    assert "**1.000 ± 0.000 (n=2)**" in markdown
+    assert format_table(stats, 60, "csv").startswith("budget,share,strategy,mean,std,count")
+    assert "\\begin{tabular}" in format_table(stats, 60, "latex")
+
+
+def test_report_command(tmp_path, capsys):
+    from runners.cli import main
+
+    execute(CONFIG, FakeHarness(), RunStore(tmp_path / "sweep" / "runs"), progress=False)
+    assert (
+        main(["report", str(tmp_path / "sweep"), "--metric", "acc", "--out", str(tmp_path / "tables")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "0 (base model)" in out
+    assert "task_uniform: 15" in out
+    assert (tmp_path / "tables" / "table.tex").is_file()
+    assert main(["report", str(tmp_path / "empty")]) == 2
