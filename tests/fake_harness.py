@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,10 @@ from benchmark.types import Example, Features, Pool
 
 
 class FakeHarness:
-    def __init__(self, fail_budget: int | None = None) -> None:
+    def __init__(self, fail_budget: int | None = None, delay: float = 0.0) -> None:
         self.trained: list[int] = []  # budget of every train_and_evaluate call
         self.fail_budget = fail_budget
+        self.delay = delay  # seconds per cell, so a test can kill a sweep midway
 
     def model_fingerprint(self) -> str:
         return "fake-model"
@@ -34,6 +36,7 @@ class FakeHarness:
     ) -> dict:
         if len(examples) == self.fail_budget:
             raise RuntimeError("simulated out-of-memory")
+        time.sleep(self.delay)
         self.trained.append(len(examples))
         covered = {ex.task for ex in examples}
         per_task = {t: float(t in covered) for t in heldout.tasks}

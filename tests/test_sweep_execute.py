@@ -1,3 +1,9 @@
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from benchmark.config import ComponentSpec, SweepConfig
@@ -55,3 +61,40 @@ def test_a_failing_cell_is_reported_and_the_sweep_goes_on(store):
     assert sorted(outcome.failed) == ["full budget=60 seed=0", "full budget=60 seed=1"]
     assert all("simulated out-of-memory" in error for error in outcome.failed.values())
     assert len(outcome.done) == 7
+
+
+KILLABLE = """
+import sys
+from benchmark.store import RunStore
+from runners.sweep import execute
+from tests.fake_harness import FakeHarness
+from tests.test_sweep_execute import CONFIG
+execute(CONFIG, FakeHarness(delay=0.4), RunStore(sys.argv[1]), progress=False)
+"""
+
+
+def test_sigkill_midway_then_resume_gives_the_uninterrupted_table(tmp_path):
+    from runners.report import format_table, results_frame, summary_table
+
+    killed = RunStore(tmp_path / "killed")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(killed.root)], cwd=root)
+    deadline = time.monotonic() + 120
+    while len(killed.keys()) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = set(killed.keys())
+    assert 3 <= len(finished) < 9, "the sweep should be killed midway"
+    harness = FakeHarness()
+    outcome = execute(CONFIG, harness, killed, progress=False)
+    assert {c.key for c in outcome.skipped} == finished  # no finished cell recomputed
+    assert len(harness.trained) == 9 - len(finished)
+
+    clean = RunStore(tmp_path / "clean")
+    execute(CONFIG, FakeHarness(), clean, progress=False)
+
+    def table(store):
+        return format_table(summary_table(results_frame(store.records(), "heldout", "acc")), 60)
+
+    assert table(killed) == table(clean)
