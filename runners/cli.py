@@ -340,7 +340,7 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
                 f"  {'done' if store.load(cell.key) else 'todo'}  {cell.label}  {cell.key}", highlight=False
             )
         return 0
-    outcome = execute(config, harness, store)
+    outcome = execute(config, harness, store, executor=args.executor, address=args.address)
     console.print(
         f"sweep {config.name}: {len(outcome.done)} cells run, {len(outcome.skipped)} already done, "
         f"{len(outcome.failed)} failed; results in {store.root}"
@@ -443,6 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--output-dir", help="where runs are stored (default: the config's, or runs/<name>)")
     sweep.add_argument("--dry-run", action="store_true", help="print the plan: cells, done, still to run")
+    sweep.add_argument("--executor", default="local", choices=("local", "ray"))
+    sweep.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     sweep.set_defaults(run=cmd_sweep)
     report = commands.add_parser("report", help="the accuracy-versus-annotation-cost table of a sweep")
     report.add_argument("run_dir", help="the sweep's output folder (holds runs/)")

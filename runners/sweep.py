@@ -215,19 +215,73 @@ def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run
     }
 
 
-def execute(config: SweepConfig, harness: Harness, store: RunStore, *, progress: bool = True) -> SweepOutcome:
-    """Run every cell not yet in ``store``; a failing cell is recorded and the sweep goes on."""
+def run_and_store(
+    cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, store: RunStore, config_name: str
+) -> str | None:
+    """Run one cell and store its record; the error text when it fails (the sweep goes on)."""
+    try:
+        record = run_cell(cell, pool, heldout, harness, store.root.parent / "artifacts")
+    except (SelbenchError, RuntimeError, ValueError, OSError) as err:
+        return f"{type(err).__name__}: {err}"
+    store.save(cell.key, record | {"config": config_name, "provenance": provenance()})
+    return None
+
+
+def _run_on_ray(
+    todo: list[Cell],
+    pool: Pool,
+    heldout: Pool | None,
+    harness: Harness,
+    store: RunStore,
+    config_name: str,
+    address: str | None,
+    progress: bool,
+) -> list[str | None]:
+    """Cells as Ray tasks (one GPU each when the cluster has GPUs); records land in the same store."""
+    import ray
+
+    ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+    gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+    task = ray.remote(num_gpus=gpus, max_retries=0)(run_and_store)
+    refs = {task.remote(cell, pool, heldout, harness, store, config_name): i for i, cell in enumerate(todo)}
+    errors: list[str | None] = [None] * len(todo)
+    with tqdm(total=len(todo), desc="sweep (ray)", unit="cell", disable=not progress) as bar:
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            errors[refs[ready[0]]] = ray.get(ready[0])
+            bar.update()
+    return errors
+
+
+def execute(
+    config: SweepConfig,
+    harness: Harness,
+    store: RunStore,
+    *,
+    executor: str = "local",
+    address: str | None = None,
+    progress: bool = True,
+) -> SweepOutcome:
+    """Run every cell not yet in ``store`` (``executor``: local, one after another, or ray)."""
     loaded = load_pool(config.pool)
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
     outcome = SweepOutcome([], [c for c in cells if store.load(c.key) is not None], {})
     todo = [c for c in cells if c not in outcome.skipped]
-    run_dir = store.root.parent / "artifacts"
-    for cell in tqdm(todo, desc=f"sweep {config.name}", unit="cell", disable=not progress):
-        try:
-            record = run_cell(cell, loaded.pool, loaded.heldout, harness, run_dir)
-        except (SelbenchError, RuntimeError, ValueError, OSError) as err:
-            outcome.failed[cell.label] = f"{type(err).__name__}: {err}"
-            continue
-        store.save(cell.key, record | {"config": config.name, "provenance": provenance()})
-        outcome.done.append(cell)
+    if executor == "ray":
+        errors = _run_on_ray(
+            todo, loaded.pool, loaded.heldout, harness, store, config.name, address, progress
+        )
+    elif executor == "local":
+        errors = [
+            run_and_store(cell, loaded.pool, loaded.heldout, harness, store, config.name)
+            for cell in tqdm(todo, desc=f"sweep {config.name}", unit="cell", disable=not progress)
+        ]
+    else:
+        raise SelbenchError(f"executor {executor!r}: use local or ray.")
+    for cell, error in zip(todo, errors, strict=True):
+        if error is None:
+            outcome.done.append(cell)
+        else:
+            outcome.failed[cell.label] = error
     return outcome

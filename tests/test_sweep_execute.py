@@ -98,3 +98,24 @@ def test_sigkill_midway_then_resume_gives_the_uninterrupted_table(tmp_path):
         return format_table(summary_table(results_frame(store.records(), "heldout", "acc")), 60)
 
     assert table(killed) == table(clean)
+
+
+def comparable(store: RunStore) -> dict:
+    """Records without what legitimately differs between runs (timings, provenance)."""
+    return {
+        r["key"]: {k: v for k, v in r.items() if k not in ("timings", "provenance")} for r in store.records()
+    }
+
+
+def test_ray_executor_gives_the_local_results(tmp_path):
+    import ray
+
+    local, remote = RunStore(tmp_path / "local"), RunStore(tmp_path / "ray")
+    execute(CONFIG, FakeHarness(), local, progress=False)
+    try:
+        outcome = execute(CONFIG, FakeHarness(), remote, executor="ray", progress=False)
+    finally:
+        ray.shutdown()
+    assert len(outcome.done) == 9
+    assert not outcome.failed
+    assert comparable(remote) == comparable(local)
