@@ -29,7 +29,14 @@ from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
 from benchmark.store import RunStore
 from benchmark.training import METHODS, TrainingConfig, fine_tune
 from benchmark.types import FEATURE_NAMES, Example, Pool
-from runners.report import annotation_savings, format_table, results_frame, summary_table
+from runners.report import (
+    annotation_savings,
+    format_table,
+    plot_curves,
+    plot_task_heatmap,
+    results_frame,
+    summary_table,
+)
 from runners.sweep import ModelHarness, execute, plan
 from strategies import STRATEGIES, build_strategy
 from strategies.task_sampling import inverse_confidence_weights
@@ -370,7 +377,11 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         out = Path(args.out)
         for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
             atomic_write_text(out / f"table.{suffix}", format_table(stats, pool_size, fmt))
-        console.print(f"tables written to {out}")
+        plot_curves(stats, out / "accuracy_vs_cost.png", f"{args.evaluator} ({args.metric})", args.metric)
+        middle = sorted(set(stats["budget"]))[len(set(stats["budget"])) // 2]
+        if any("per_task" in r["evaluations"].get(args.evaluator, {}) for r in records):
+            plot_task_heatmap(records, args.evaluator, middle, out / "per_task_heatmap.png")
+        console.print(f"tables and plots written to {out}")
     return 0
 
 

@@ -9,6 +9,7 @@ accuracy is its annotation saving.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,3 +91,69 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown") -> 
     if fmt == "latex":
         return table.to_latex().replace("**", "")
     raise SelbenchError(f"table format {fmt!r}: use markdown, csv or latex.")
+
+
+def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) -> Path:
+    """Accuracy against annotation cost (share of the pool), one line per strategy with a ±1 std band."""
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=150)
+    styles = [(m, ls) for ls in ("-", "--", ":") for m in ("o", "s", "^", "D", "v", "P", "X")]
+    for (strategy, rows), (marker, linestyle) in zip(stats.groupby("strategy"), styles, strict=False):
+        rows = rows.sort_values("share")
+        x, mean, std = rows["share"] * 100, rows["mean"], rows["std"].fillna(0.0)
+        (line,) = ax.plot(
+            x, mean, marker=marker, linestyle=linestyle, markersize=4, label=strategy, alpha=0.9
+        )
+        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.12, linewidth=0)
+    ax.set_xscale("symlog", linthresh=1)
+    ticks = [t for t in (0, 1, 2, 5, 10, 20, 50, 100) if t <= stats["share"].max() * 100]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_xlabel("annotation cost: share of the pool labelled (%)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_task_heatmap(
+    records: Iterable[dict[str, Any]], evaluator: str, budget: int, path: str | Path
+) -> Path:
+    """Per-task held-out accuracy of every strategy at one budget (mean over seeds), tasks as columns."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [
+        {"strategy": r["cell"]["strategy"]["name"], "task": task, "acc": acc}
+        for r in records
+        if r["cell"]["budget"] == budget and evaluator in r.get("evaluations", {})
+        for task, acc in r["evaluations"][evaluator]["per_task"].items()
+    ]
+    if not rows:
+        raise SelbenchError(f"no stored run of budget {budget} has per-task results of {evaluator!r}.")
+    grid = pd.DataFrame(rows).pivot_table(index="strategy", columns="task", values="acc", aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(max(6, 0.45 * grid.shape[1] + 2), 0.45 * grid.shape[0] + 1.8), dpi=150)
+    image = ax.imshow(grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
+    ax.set_title(f"{evaluator} accuracy per task at budget {budget}")
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -49,4 +49,6 @@ def test_report_command(tmp_path, capsys):
     assert "0 (base model)" in out
     assert "task_uniform: 15" in out
     assert (tmp_path / "tables" / "table.tex").is_file()
+    assert (tmp_path / "tables" / "accuracy_vs_cost.png").stat().st_size > 10_000
+    assert (tmp_path / "tables" / "per_task_heatmap.png").stat().st_size > 10_000
     assert main(["report", str(tmp_path / "empty")]) == 2
