@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmark.atomic import atomic_write
 from benchmark.errors import SelbenchError
 
 
@@ -93,6 +94,17 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown") -> 
     raise SelbenchError(f"table format {fmt!r}: use markdown, csv or latex.")
 
 
+def _save(fig: Any, path: str | Path) -> Path:
+    """Write a figure as PNG (written beside, then renamed: never a half-written plot) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = Path(path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)
+    return path
+
+
 def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) -> Path:
     """Accuracy against annotation cost (share of the pool), one line per strategy with a ±1 std band."""
     import matplotlib
@@ -119,12 +131,7 @@ def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) 
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False, loc="best")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_task_heatmap(
@@ -151,9 +158,4 @@ def plot_task_heatmap(
     ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
     ax.set_title(f"{evaluator} accuracy per task at budget {budget}")
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
