@@ -54,13 +54,15 @@ def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def annotation_savings(stats: pd.DataFrame) -> dict[str, int | None]:
-    """Per strategy, the smallest budget whose mean reaches the full-pool mean (None: never below full)."""
-    full_budget = stats["budget"].max()
-    savings = {}
+    """Per strategy, the smallest budget below the full pool whose mean reaches the full-pool mean
+    (None: no such budget, or the sweep has no full-pool row)."""
+    savings: dict[str, int | None] = {}
     for strategy, rows in stats.groupby("strategy"):
-        target = rows.loc[rows["budget"] == full_budget, "mean"].iloc[0]
-        reached = rows[(rows["mean"] >= target) & (rows["budget"] < full_budget)]["budget"]
-        savings[strategy] = int(reached.min()) if len(reached) else None
+        full = rows[rows["share"] >= 1.0]
+        reached = (
+            rows[(rows["share"] < 1.0) & (rows["mean"] >= full["mean"].max())] if len(full) else rows[:0]
+        )
+        savings[strategy] = int(reached["budget"].min()) if len(reached) else None
     return savings
 
 
@@ -81,8 +83,8 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown") -> 
             if multiple[budget] and distinct[budget]:
                 table.loc[budget, strategy] = f"**{table.loc[budget, strategy]}**"
     labels = {b: f"{b} ({b / pool_size:.1%})" for b in table.index}
-    labels[0] = "0 (base model)"
-    labels[table.index.max()] = f"{table.index.max()} (full pool)"
+    labels |= {b: f"{b} (full pool)" for b in table.index if b == pool_size}
+    labels |= {0: "0 (base model)"}
     table.index = [labels[b] for b in table.index]
     table.index.name = "budget (share of pool)"
     if fmt == "markdown":

@@ -134,13 +134,20 @@ class Harness(Protocol):
     ) -> dict[str, Any]: ...
 
 
+def _quiet(cls: type) -> dict[str, bool]:
+    """No per-evaluation progress bars inside a sweep's own progress bar."""
+    return {"progress": False} if "progress" in cls.param_names() else {}
+
+
 class ModelHarness:
     """Scorer, SFT and evaluators of one sweep configuration, on the real model."""
 
     def __init__(self, config: SweepConfig) -> None:
         self.config = config
         self.scorer = Scorer(config.scorer)
-        self.evaluators = [EVALUATORS.build(e.name, e.params) for e in config.evaluators]
+        self.evaluators = [
+            EVALUATORS.build(e.name, _quiet(EVALUATORS.get(e.name)) | e.params) for e in config.evaluators
+        ]
 
     def model_fingerprint(self) -> str:
         return self.scorer.resolved.fingerprint

@@ -52,3 +52,9 @@ def test_report_command(tmp_path, capsys):
     assert (tmp_path / "tables" / "accuracy_vs_cost.png").stat().st_size > 10_000
     assert (tmp_path / "tables" / "per_task_heatmap.png").stat().st_size > 10_000
     assert main(["report", str(tmp_path / "empty")]) == 2
+
+
+def test_without_a_full_pool_row_nothing_is_labelled_full(records):
+    stats = summary_table(results_frame([r for r in records if r["cell"]["budget"] < 60], "heldout", "acc"))
+    assert "full pool" not in format_table(stats, pool_size=60)
+    assert set(annotation_savings(stats).values()) == {None}
