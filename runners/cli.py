@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,10 +24,10 @@ from benchmark.data import SOURCES, PoolSpec, load_pool
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
-from benchmark.models import ModelSpec, load_model, resolve_model
+from benchmark.models import ModelSpec, resolve_model
 from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
 from benchmark.store import RunStore
-from benchmark.training import METHODS, TrainingConfig, fine_tune
+from benchmark.training import METHODS, TrainingConfig
 from benchmark.types import FEATURE_NAMES, Example, Pool
 from runners.report import (
     annotation_savings,
@@ -37,7 +37,7 @@ from runners.report import (
     results_frame,
     summary_table,
 )
-from runners.sweep import ModelHarness, execute, plan
+from runners.sweep import ModelHarness, execute, plan, train_and_evaluate
 from strategies import STRATEGIES, build_strategy
 from strategies.task_sampling import inverse_confidence_weights
 
@@ -272,51 +272,33 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
     resolved = resolve_model(
         ModelSpec(args.model, gguf_file=args.gguf_file) if args.model else ModelSpec.default()
     )
-    model, tokenizer = load_model(resolved, args.cache_dir)
-    record: dict = {
+    training = TrainingConfig(
+        method=args.method,
+        learning_rate=args.learning_rate,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.train_batch_size,
+        max_length=args.max_length,
+        seed=args.training_seed,
+    )
+    record = {
         "pool": loaded.pool.name,
         "pool_fingerprint": loaded.pool.fingerprint(),
         "budget": len(examples),
-        "model": resolved.provenance,
         "selection": args.selection,
     }
-    if examples:
-        config = TrainingConfig(
-            method=args.method,
-            learning_rate=args.learning_rate,
-            epochs=args.epochs,
-            max_steps=args.max_steps,
-            batch_size=args.train_batch_size,
-            max_length=args.max_length,
-            seed=args.training_seed,
-        )
-        trained = fine_tune(model, tokenizer, examples, config, run_dir)
-        model = trained.model
-        record["training"] = {
-            "config": asdict(config),
-            "steps": trained.steps,
-            "seconds": trained.seconds,
-            "tokens_per_second": trained.tokens_per_second,
-            "final_loss": trained.final_loss,
-        }
-    table = Table(
-        title=f"budget {len(examples)} of {len(loaded.pool)} ({len(examples) / len(loaded.pool):.1%})"
+    record |= train_and_evaluate(
+        resolved, args.cache_dir, examples, training, evaluators, loaded.heldout, run_dir
     )
+    share = len(examples) / len(loaded.pool)
+    table = Table(title=f"budget {len(examples)} of {len(loaded.pool)} ({share:.1%})")
     for column in ("evaluator", "n", "accuracy (micro)", "accuracy (macro over tasks)"):
         table.add_column(column)
-    record["evaluations"] = {}
-    for evaluator in evaluators:
-        result = evaluator.evaluate(model, tokenizer, heldout=loaded.heldout)
-        record["evaluations"][evaluator.name] = {
-            "params": evaluator.get_params(),
-            "metrics": result.metrics,
-            "per_task": result.per_task,
-            "n": result.n,
-        }
-        m = result.metrics
+    for name, evaluation in record["evaluations"].items():
+        m = evaluation["metrics"]
         table.add_row(
-            evaluator.name,
-            str(result.n),
+            name,
+            str(evaluation["n"]),
             f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
             f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
         )
@@ -335,8 +317,9 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     if args.dry_run:
         loaded = load_pool(config.pool)
         cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
-        done = sum(store.load(c.key) is not None for c in cells)
-        trained = sum(c.budget for c in cells if store.load(c.key) is None)
+        finished = {c.key for c in cells if store.load(c.key) is not None}  # each record checked once
+        done = len(finished)
+        trained = sum(c.budget for c in cells if c.key not in finished)
         console.print(
             f"sweep {config.name}: {len(cells)} cells, {done} already done, {len(cells) - done} to run; "
             f"{trained} training examples (x {config.training.epochs:g} epochs) still to train on; "
@@ -344,7 +327,7 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
         )
         for cell in cells:
             console.print(
-                f"  {'done' if store.load(cell.key) else 'todo'}  {cell.label}  {cell.key}", highlight=False
+                f"  {'done' if cell.key in finished else 'todo'}  {cell.label}  {cell.key}", highlight=False
             )
         return 0
     outcome = execute(config, harness, store, executor=args.executor, address=args.address)

@@ -18,11 +18,11 @@ from tqdm.auto import tqdm
 from benchmark.config import ComponentSpec, ConfigError, SweepConfig
 from benchmark.data import load_pool
 from benchmark.errors import SelbenchError
-from benchmark.evaluation import EVALUATORS
-from benchmark.models import load_model
+from benchmark.evaluation import EVALUATORS, Evaluator
+from benchmark.models import ResolvedModel, load_model
 from benchmark.scoring import Scorer
 from benchmark.store import RunStore, provenance
-from benchmark.training import fine_tune
+from benchmark.training import TrainingConfig, fine_tune
 from benchmark.types import Example, Features, Pool, content_hash
 from strategies import STRATEGIES
 
@@ -158,30 +158,54 @@ class ModelHarness:
     def train_and_evaluate(
         self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
     ) -> dict[str, Any]:
-        model, tokenizer = load_model(
-            self.scorer.resolved, self.config.scorer.cache_dir
-        )  # fresh weights per cell
-        record: dict[str, Any] = {"model": self.scorer.resolved.provenance}
-        if examples:
-            trained = fine_tune(
-                model, tokenizer, examples, replace(self.config.training, seed=seed), run_dir, progress=False
-            )
-            model = trained.model
-            record["training"] = {
-                "steps": trained.steps,
-                "seconds": trained.seconds,
-                "tokens": trained.train_tokens,
-                "final_loss": trained.final_loss,
-            }
-        record["evaluations"] = {}
-        for evaluator in self.evaluators:
-            result = evaluator.evaluate(model, tokenizer, heldout=heldout)
-            record["evaluations"][evaluator.name] = {
-                "metrics": result.metrics,
-                "per_task": result.per_task,
-                "n": result.n,
-            }
-        return record
+        training = replace(self.config.training, seed=seed)
+        return train_and_evaluate(
+            self.scorer.resolved,
+            self.config.scorer.cache_dir,
+            examples,
+            training,
+            self.evaluators,
+            heldout,
+            run_dir,
+            progress=False,
+        )
+
+
+def train_and_evaluate(
+    resolved: ResolvedModel,
+    cache_dir: str | None,
+    examples: list[Example],
+    training: TrainingConfig,
+    evaluators: list[Evaluator],
+    heldout: Pool | None,
+    run_dir: Path,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Fresh weights, SFT on ``examples`` (none: the base model), then every evaluator: one run's record."""
+    model, tokenizer = load_model(resolved, cache_dir)
+    record: dict[str, Any] = {"model": resolved.provenance}
+    if examples:
+        trained = fine_tune(model, tokenizer, examples, training, run_dir, progress=progress)
+        model = trained.model
+        record["training"] = {
+            "config": asdict(training),
+            "steps": trained.steps,
+            "seconds": trained.seconds,
+            "tokens": trained.train_tokens,
+            "tokens_per_second": trained.tokens_per_second,
+            "final_loss": trained.final_loss,
+        }
+    record["evaluations"] = {}
+    for evaluator in evaluators:
+        result = evaluator.evaluate(model, tokenizer, heldout=heldout)
+        record["evaluations"][evaluator.name] = {
+            "params": evaluator.get_params(),
+            "metrics": result.metrics,
+            "per_task": result.per_task,
+            "n": result.n,
+        }
+    return record
 
 
 @dataclass
