@@ -8,6 +8,8 @@ invalid value with the file, the key path (``pool.heldout_per_task``) and a hint
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -130,7 +132,33 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{file}{line}: not valid YAML ({getattr(err, 'problem', err)}).") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: the top level must be a mapping of settings.")
-    return data
+    return _expand_variables(data, str(file))
+
+
+_VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def _expand_variables(node: Any, where: str) -> Any:
+    """``${NAME}`` and ``${NAME:-default}`` in string values replaced from the environment, so a
+    config can name machine-specific paths (data folders) without being edited."""
+    if isinstance(node, dict):
+        return {k: _expand_variables(v, f"{where}: {k}") for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_variables(v, f"{where}[{i}]") for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+
+    def value(match: re.Match[str]) -> str:
+        name, default = match.groups()
+        if name in os.environ:
+            return os.environ[name]
+        if default is None:
+            raise ConfigError(
+                f"{where}: environment variable {name} is not set. Set it or write ${{{name}:-...}}."
+            )
+        return default
+
+    return _VARIABLE.sub(value, node)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +218,8 @@ def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: Component
 def load_sweep_config(path: str | Path, overrides: Sequence[str] = ()) -> SweepConfig:
     """A validated sweep configuration from a YAML file and ``a.b=value`` overrides."""
     data = apply_overrides(load_yaml(path), overrides)
+    if data.get("strategies") == "all":  # every registered strategy, plugins included
+        data["strategies"] = STRATEGIES.names()
     for key in ("strategies", "evaluators"):
         if isinstance(data.get(key), list):
             data[key] = [{"name": item} if isinstance(item, str) else item for item in data[key]]

@@ -204,14 +204,25 @@ def _dequantised_dir(resolved: ResolvedModel, cache_dir: str | Path | None) -> P
     return target
 
 
-def load_model(resolved: ResolvedModel, cache_dir: str | Path | None = None) -> tuple[Any, Any]:
-    """(model in eval mode on its device, tokenizer with a pad token)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _weights_dir(resolved: ResolvedModel, cache_dir: str | Path | None) -> Path:
+    return _dequantised_dir(resolved, cache_dir) if resolved.spec.gguf_file else resolved.path
 
-    device, dtype = device_and_dtype(resolved.spec)
-    path = _dequantised_dir(resolved, cache_dir) if resolved.spec.gguf_file else resolved.path
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+
+def load_tokenizer(resolved: ResolvedModel, cache_dir: str | Path | None = None) -> Any:
+    """The model's tokenizer with a pad token (EOS when it has none)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(_weights_dir(resolved, cache_dir))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
+    return tokenizer
+
+
+def load_model(resolved: ResolvedModel, cache_dir: str | Path | None = None) -> tuple[Any, Any]:
+    """(model in eval mode on its device, tokenizer with a pad token)."""
+    from transformers import AutoModelForCausalLM
+
+    device, dtype = device_and_dtype(resolved.spec)
+    path = _weights_dir(resolved, cache_dir)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+    return model, load_tokenizer(resolved, cache_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
 from benchmark.prompting import format_response, tokenize_prompts
 from benchmark.types import Example
+
+# transformers 5 calls its own deprecated ``is_gradient_checkpointing`` when peft wraps a model
+warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
 
 IGNORE = -100  # label of tokens that carry no loss
 METHODS = ("lora", "full")
@@ -144,7 +148,7 @@ def fine_tune(
     curve in ``run_dir``. Deterministic for a given seed, data and machine. ``merge``: fold LoRA weights
     into the base model for fast evaluation (False keeps the peft model, for inspection)."""
     from datasets import Dataset
-    from transformers import Trainer, TrainingArguments, set_seed
+    from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
     if not examples:
         raise SelbenchError("fine_tune needs at least one example; budget 0 means evaluating the base model.")
@@ -185,6 +189,8 @@ def fine_tune(
     )
     collator = collator or CompletionCollator(tokenizer.pad_token_id)
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
+    if not progress:  # without a progress bar Trainer prints every log line instead
+        trainer.remove_callback(PrinterCallback)
     model.train()
     start = time.perf_counter()
     output = trainer.train()

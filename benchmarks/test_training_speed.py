@@ -69,3 +69,25 @@ def test_training_throughput(benchmark, examples, tmp_path):
     )
     print(benchmark.extra_info)
     assert result.train_tokens == naive.train_tokens
+
+
+def test_bf16_autocast_throughput(benchmark, tmp_path):
+    """bfloat16 autocast against float32 (the CPU default), both length-grouped, same FLAN examples."""
+    examples = load_pool(POOLS["flan"]).pool.examples
+    resolved = resolve_model(ModelSpec.default())
+    runs = {}
+    for bf16 in (False, True):
+        config = TrainingConfig(method=METHOD, epochs=1, max_length=256, bf16=bf16, save_model=False)
+        model, tokenizer = load_model(resolved)
+        runs[bf16] = fine_tune(model, tokenizer, examples, config, tmp_path / str(bf16), progress=False)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    benchmark.extra_info.update(
+        method=METHOD,
+        float32_tokens_per_second=runs[False].tokens_per_second,
+        bf16_tokens_per_second=runs[True].tokens_per_second,
+        speedup=runs[True].tokens_per_second / runs[False].tokens_per_second,
+        float32_final_loss=runs[False].final_loss,
+        bf16_final_loss=runs[True].final_loss,
+    )
+    print(benchmark.extra_info)
+    assert runs[True].train_tokens == runs[False].train_tokens

@@ -19,23 +19,30 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmark.atomic import atomic_write, atomic_write_text
-from benchmark.config import load_sweep_config
+from benchmark.config import SweepConfig, load_sweep_config
 from benchmark.data import SOURCES, PoolSpec, load_pool
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
-from benchmark.models import ModelSpec, resolve_model
+from benchmark.models import ModelSpec, load_tokenizer, resolve_model
 from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
 from benchmark.store import RunStore
 from benchmark.training import METHODS, TrainingConfig
 from benchmark.types import FEATURE_NAMES, Example, Pool
+from runners.estimate import (
+    cell_seconds,
+    format_duration,
+    mean_example_tokens,
+    measured_rates,
+    training_tokens,
+)
 from runners.report import (
-    annotation_savings,
     format_table,
-    plot_curves,
-    plot_task_heatmap,
+    headline_metric,
     results_frame,
+    savings_line,
     summary_table,
+    write_report,
 )
 from runners.sweep import ModelHarness, execute, plan, train_and_evaluate
 from strategies import STRATEGIES, build_strategy
@@ -308,6 +315,51 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _print_plan(
+    config: SweepConfig, harness: ModelHarness, store: RunStore, output: Path, console: Console
+) -> None:
+    """Every cell with its state and cost: measured for finished cells, estimated for the others."""
+    loaded = load_pool(config.pool)
+    cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
+    records = {c.key: r for c in cells if (r := store.load(c.key)) is not None}  # each record read once
+    rates = measured_rates(list(records.values()))
+    tokenizer = load_tokenizer(harness.scorer.resolved, config.scorer.cache_dir)
+    per_example = mean_example_tokens(loaded.pool, tokenizer, config.training.max_length)
+    todo = [c for c in cells if c.key not in records]
+    tokens = {c.key: training_tokens(per_example, config.training, c.budget) for c in todo}
+    console.print(
+        f"sweep {config.name}: {len(cells)} cells, {len(records)} already done, {len(todo)} to run "
+        f"({sum(tokens.values()):,} training tokens); results in {output}",
+        highlight=False,
+    )
+    for cell in cells:
+        if cell.key in records:
+            cost = f"took {format_duration(_measured_seconds(records[cell.key]))}"
+        else:
+            seconds = cell_seconds(tokens[cell.key], rates)
+            cost = f"{tokens[cell.key]:,} tokens" + (f", ~{format_duration(seconds)}" if seconds else "")
+        console.print(
+            f"  {'done' if cell.key in records else 'todo'}  {cell.label}  {cell.key}  {cost}",
+            highlight=False,
+        )
+    if not todo:
+        return
+    left = [cell_seconds(tokens[c.key], rates) for c in todo]
+    if rates.evaluation_seconds is None or None in left:
+        console.print("time to run: unknown until a cell has finished (its timings calibrate the estimate)")
+    else:
+        console.print(
+            f"time to run: ~{format_duration(sum(left))} on this machine (from {rates.cells} finished cells: "
+            f"{rates.train_tokens_per_second or 0:.0f} training tokens/s, "
+            f"{format_duration(rates.evaluation_seconds)} of evaluation per cell)",
+            highlight=False,
+        )
+
+
+def _measured_seconds(record: dict) -> float:
+    return sum(record["timings"].values())
+
+
 def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     """Plan (--dry-run) or run a budget sweep; finished cells are skipped, failed cells listed at the end."""
     config = load_sweep_config(args.config, args.set)
@@ -315,29 +367,34 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     store = RunStore(output / "runs")
     harness = ModelHarness(config)
     if args.dry_run:
-        loaded = load_pool(config.pool)
-        cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
-        finished = {c.key for c in cells if store.load(c.key) is not None}  # each record checked once
-        done = len(finished)
-        trained = sum(c.budget for c in cells if c.key not in finished)
-        console.print(
-            f"sweep {config.name}: {len(cells)} cells, {done} already done, {len(cells) - done} to run; "
-            f"{trained} training examples (x {config.training.epochs:g} epochs) still to train on; "
-            f"results in {output}"
-        )
-        for cell in cells:
-            console.print(
-                f"  {'done' if cell.key in finished else 'todo'}  {cell.label}  {cell.key}", highlight=False
-            )
+        _print_plan(config, harness, store, output, console)
         return 0
     outcome = execute(config, harness, store, executor=args.executor, address=args.address)
     console.print(
         f"sweep {config.name}: {len(outcome.done)} cells run, {len(outcome.skipped)} already done, "
         f"{len(outcome.failed)} failed; results in {store.root}"
     )
+    records = [r for c in outcome.skipped + outcome.done if (r := store.load(c.key)) is not None]
+    for evaluator in config.evaluators if records else ():
+        metric = headline_metric(evaluator.name)
+        _print_report(records, evaluator.name, metric, console)
+        write_report(records, evaluator.name, metric, output / "report" / evaluator.name)
+    if records:
+        console.print(f"tables and plots in {output / 'report'}", highlight=False)
     for label, error in outcome.failed.items():
         console.print(f"  failed: {label}: {error}", highlight=False)
+    if outcome.failed:
+        console.print(
+            f"tracebacks in {output / 'failures'}; a re-run retries only these cells", highlight=False
+        )
     return 1 if outcome.failed else 0
+
+
+def _print_report(records: list[dict], evaluator: str, metric: str, console: Console) -> None:
+    stats = summary_table(results_frame(records, evaluator, metric))
+    console.print(f"{evaluator} {metric}, mean ± std over seeds (n), best per budget in bold")
+    console.print(format_table(stats, records[0]["pool"]["size"]), highlight=False, markup=False)
+    console.print(savings_line(stats), highlight=False)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
@@ -346,25 +403,11 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     records = list(store.records())
     if not records:
         raise SelbenchError(f"{store.root}: no finished runs. Run `selbench sweep CONFIG` first.")
-    stats = summary_table(results_frame(records, args.evaluator, args.metric))
-    pool_size = records[0]["pool"]["size"]
-    console.print(f"{args.evaluator} {args.metric}, mean ± std over seeds (n), best per budget in bold")
-    console.print(format_table(stats, pool_size), highlight=False, markup=False)
-    savings = annotation_savings(stats)
-    console.print(
-        "smallest budget reaching full-pool accuracy: "
-        + ", ".join(f"{s}: {b if b is not None else 'none'}" for s, b in savings.items()),
-        highlight=False,
-    )
+    metric = args.metric or headline_metric(args.evaluator)
+    _print_report(records, args.evaluator, metric, console)
     if args.out:
-        out = Path(args.out)
-        for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
-            atomic_write_text(out / f"table.{suffix}", format_table(stats, pool_size, fmt))
-        plot_curves(stats, out / "accuracy_vs_cost.png", f"{args.evaluator} ({args.metric})", args.metric)
-        middle = sorted(set(stats["budget"]))[len(set(stats["budget"])) // 2]
-        if any("per_task" in r["evaluations"].get(args.evaluator, {}) for r in records):
-            plot_task_heatmap(records, args.evaluator, middle, out / "per_task_heatmap.png")
-        console.print(f"tables and plots written to {out}")
+        write_report(records, args.evaluator, metric, args.out)
+        console.print(f"tables and plots written to {args.out}")
     return 0
 
 
@@ -443,7 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="the accuracy-versus-annotation-cost table of a sweep")
     report.add_argument("run_dir", help="the sweep's output folder (holds runs/)")
     report.add_argument("--evaluator", default="heldout")
-    report.add_argument("--metric", default="acc_macro")
+    report.add_argument("--metric", help="default: acc_macro for heldout, acc for MMLU")
     report.add_argument("--out", help="folder for table.md, table.csv and table.tex")
     report.set_defaults(run=cmd_report)
     return parser
@@ -455,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return args.run(args, Console())
+        return args.run(args, Console(soft_wrap=True))  # tables are never wrapped
     except SelbenchError as err:
         if args.debug:
             raise

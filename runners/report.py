@@ -8,6 +8,7 @@ accuracy is its annotation saving.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.atomic import atomic_write
+from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.errors import SelbenchError
 
 
@@ -75,13 +76,11 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown") -> 
 
     wide = stats.assign(text=stats.apply(cell, axis=1))
     table = wide.pivot(index="budget", columns="strategy", values="text")
-    best = stats.loc[stats.groupby("budget")["mean"].idxmax()].set_index("budget")["strategy"]
-    multiple = stats.groupby("budget")["strategy"].nunique() > 1
-    distinct = stats.groupby("budget")["mean"].nunique() > 1
-    if fmt != "csv":
-        for budget, strategy in best.items():
-            if multiple[budget] and distinct[budget]:
-                table.loc[budget, strategy] = f"**{table.loc[budget, strategy]}**"
+    if fmt != "csv":  # every strategy tied for the best mean, in rows where the strategies differ
+        top = stats.groupby("budget")["mean"].transform("max")
+        distinct = stats.groupby("budget")["mean"].transform("nunique") > 1
+        for row in stats[(stats["mean"] >= top - 1e-12) & distinct].itertuples():
+            table.loc[row.budget, row.strategy] = f"**{table.loc[row.budget, row.strategy]}**"
     labels = {b: f"{b} ({b / pool_size:.1%})" for b in table.index}
     labels |= {b: f"{b} (full pool)" for b in table.index if b == pool_size}
     labels |= {0: "0 (base model)"}
@@ -92,7 +91,7 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown") -> 
     if fmt == "csv":
         return stats.to_csv(index=False)
     if fmt == "latex":
-        return table.to_latex().replace("**", "")
+        return re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", table.to_latex())
     raise SelbenchError(f"table format {fmt!r}: use markdown, csv or latex.")
 
 
@@ -161,3 +160,30 @@ def plot_task_heatmap(
     ax.set_title(f"{evaluator} accuracy per task at budget {budget}")
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
     return _save(fig, path)
+
+
+def headline_metric(evaluator: str) -> str:
+    """The metric a table of ``evaluator`` shows by default: held-out accuracy is macro over tasks (every
+    task counts once, which is what a selection's coverage changes); MMLU's is micro over questions."""
+    return "acc_macro" if evaluator == "heldout" else "acc"
+
+
+def savings_line(stats: pd.DataFrame) -> str:
+    savings = annotation_savings(stats)
+    return "smallest budget reaching full-pool accuracy: " + ", ".join(
+        f"{s}: {b if b is not None else 'none'}" for s, b in savings.items()
+    )
+
+
+def write_report(records: list[dict[str, Any]], evaluator: str, metric: str, out: str | Path) -> pd.DataFrame:
+    """table.md/.csv/.tex, the accuracy-versus-cost plot and (per-task results) the heatmap in ``out``."""
+    out = Path(out)
+    stats = summary_table(results_frame(records, evaluator, metric))
+    pool_size = records[0]["pool"]["size"]
+    for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
+        atomic_write_text(out / f"table.{suffix}", format_table(stats, pool_size, fmt))
+    plot_curves(stats, out / "accuracy_vs_cost.png", f"{evaluator} ({metric})", metric)
+    budgets = sorted(set(stats["budget"]))
+    if any("per_task" in r["evaluations"].get(evaluator, {}) for r in records):
+        plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
+    return stats

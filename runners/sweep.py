@@ -8,6 +8,7 @@ is repeated per strategy. Keys let a re-run skip finished cells and let anyone f
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
+from benchmark.atomic import atomic_write_text
 from benchmark.config import ComponentSpec, ConfigError, SweepConfig
 from benchmark.data import load_pool
 from benchmark.errors import SelbenchError
@@ -148,6 +150,8 @@ class ModelHarness:
         self.evaluators = [
             EVALUATORS.build(e.name, _quiet(EVALUATORS.get(e.name)) | e.params) for e in config.evaluators
         ]
+        for evaluator in self.evaluators:
+            evaluator.check()
 
     def model_fingerprint(self) -> str:
         return self.scorer.resolved.fingerprint
@@ -183,6 +187,10 @@ def train_and_evaluate(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Fresh weights, SFT on ``examples`` (none: the base model), then every evaluator: one run's record."""
+    if not progress:
+        from transformers.utils.logging import disable_progress_bar
+
+        disable_progress_bar()  # weight loading, once per cell
     model, tokenizer = load_model(resolved, cache_dir)
     record: dict[str, Any] = {"model": resolved.provenance}
     if examples:
@@ -249,13 +257,23 @@ def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run
 def run_and_store(
     cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, store: RunStore, config_name: str
 ) -> str | None:
-    """Run one cell and store its record; the error text when it fails (the sweep goes on)."""
+    """Run one cell and store its record; the error text when it fails (the sweep goes on).
+
+    A failure's traceback is kept in ``failures/<key>.txt`` beside the store until the cell succeeds.
+    """
+    failure = failure_path(store, cell)
     try:
         record = run_cell(cell, pool, heldout, harness, store.root.parent / "artifacts")
-    except (SelbenchError, RuntimeError, ValueError, OSError) as err:
+    except Exception as err:  # any error of one cell is recorded; the other cells still run
+        atomic_write_text(failure, f"{cell.label}\n{traceback.format_exc()}")
         return f"{type(err).__name__}: {err}"
     store.save(cell.key, record | {"config": config_name, "provenance": provenance()})
+    failure.unlink(missing_ok=True)
     return None
+
+
+def failure_path(store: RunStore, cell: Cell) -> Path:
+    return store.root.parent / "failures" / f"{cell.key}.txt"
 
 
 def _run_on_ray(

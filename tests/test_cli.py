@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from runners.cli import main
 
 
@@ -97,9 +99,45 @@ def test_sweep_dry_run_prints_the_plan(tmp_path, capsys):
     argv = ["sweep", str(quick), "--dry-run", "--output-dir", str(tmp_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "sweep quick: 16 cells, 0 already done, 16 to run" in out
+    assert "sweep quick: 10 cells, 0 already done, 10 to run" in out
+    assert "time to run: unknown until a cell has finished" in out
     assert "todo  task_inverse_confidence budget=24 seed=0" in out
     assert main([*argv, "--set", "budgets=[500]"]) == 2
     assert "budgets[0]: 500 exceeds the pool size 48" in capsys.readouterr().err
     assert main(["sweep", str(tmp_path / "none.yaml")]) == 2
     assert "cannot be read" in capsys.readouterr().err
+
+
+TINY_SWEEP = """
+name: tiny
+pool: {source: synthetic, options: {examples_per_task: 6, tasks: [copy_word, uppercase]}, heldout_per_task: 2}
+strategies: [random]
+budgets: [0, 2]
+scorer: {max_new_tokens: 4, max_prompt_tokens: 64}
+training: {max_steps: 1, batch_size: 2, max_length: 64, save_model: false}
+evaluators: [{name: heldout, params: {max_new_tokens: 4, max_prompt_tokens: 64}}]
+"""
+
+
+@pytest.mark.slow
+def test_sweep_runs_prints_the_table_and_resumes(tmp_path, capsys):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY_SWEEP)
+    argv = ["sweep", str(config), "--output-dir", str(tmp_path / "out")]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert "sweep tiny: 2 cells run, 0 already done, 0 failed" in first
+    assert "| 0 (base model)" in first
+    assert (tmp_path / "out" / "report" / "heldout" / "table.md").is_file()
+    assert (tmp_path / "out" / "report" / "heldout" / "accuracy_vs_cost.png").is_file()
+
+    assert main(argv) == 0
+    again = capsys.readouterr().out
+    assert "sweep tiny: 0 cells run, 2 already done, 0 failed" in again
+    assert again[again.index("heldout acc_macro") :] == first[first.index("heldout acc_macro") :]
+
+    assert main([*argv, "--dry-run", "--set", "budgets=[0,2,4]"]) == 0
+    plan = capsys.readouterr().out
+    assert "3 cells, 2 already done, 1 to run" in plan
+    assert "done  random budget=2 seed=0" in plan
+    assert "time to run: ~" in plan

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from benchmark.config import ConfigError, apply_overrides, from_mapping, load_sweep_config, load_yaml
@@ -118,3 +120,31 @@ def test_sweep_config_errors_name_file_and_key(tmp_path, edit, message):
     path = write(tmp_path, SWEEP.replace(*edit))
     with pytest.raises(ConfigError, match=f"sweep.yaml: .*{message}"):
         load_sweep_config(path)
+
+
+def test_all_strategies_and_environment_variables(tmp_path, monkeypatch):
+    from strategies import STRATEGIES
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        "name: s\npool: {source: synthetic}\nstrategies: all\nbudgets: [2]\n"
+        "evaluators: [{name: mmlu_native, params: {path: '${SELBENCH_TEST_DATA:-/default}/mmlu'}}]\n"
+    )
+    config = load_sweep_config(path)
+    assert [s.name for s in config.strategies] == STRATEGIES.names()
+    assert config.evaluators[0].params["path"] == "/default/mmlu"
+    monkeypatch.setenv("SELBENCH_TEST_DATA", "/data")
+    assert load_sweep_config(path).evaluators[0].params["path"] == "/data/mmlu"
+    path.write_text(path.read_text().replace(":-/default", ""))
+    monkeypatch.delenv("SELBENCH_TEST_DATA")
+    with pytest.raises(ConfigError, match="environment variable SELBENCH_TEST_DATA is not set"):
+        load_sweep_config(path)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_shipped_config_is_valid(path):
+    config = load_sweep_config(path)
+    assert config.name
+    assert config.budgets

@@ -58,3 +58,23 @@ def test_without_a_full_pool_row_nothing_is_labelled_full(records):
     stats = summary_table(results_frame([r for r in records if r["cell"]["budget"] < 60], "heldout", "acc"))
     assert "full pool" not in format_table(stats, pool_size=60)
     assert set(annotation_savings(stats).values()) == {None}
+
+
+def test_every_strategy_tied_for_best_is_marked():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "strategy": ["a", "b", "c"],
+            "budget": [5, 5, 5],
+            "share": [0.5, 0.5, 0.5],
+            "seed": [0, 0, 0],
+            "value": [0.75, 0.75, 0.25],
+        }
+    )
+    stats = summary_table(frame)
+    markdown = format_table(stats, pool_size=10)
+    assert markdown.count("**0.750 (n=1)**") == 2
+    assert "**0.250" not in markdown
+    assert markdown.count("\\textbf{0.750 (n=1)}") == 0
+    assert format_table(stats, 10, "latex").count("\\textbf{0.750 (n=1)}") == 2

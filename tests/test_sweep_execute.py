@@ -61,6 +61,15 @@ def test_a_failing_cell_is_reported_and_the_sweep_goes_on(store):
     assert sorted(outcome.failed) == ["full budget=60 seed=0", "full budget=60 seed=1"]
     assert all("simulated out-of-memory" in error for error in outcome.failed.values())
     assert len(outcome.done) == 7
+    failures = sorted((store.root.parent / "failures").glob("*.txt"))
+    assert len(failures) == 2
+    assert "Traceback" in failures[0].read_text()
+    assert "simulated out-of-memory" in failures[0].read_text()
+
+    retried = execute(CONFIG, FakeHarness(), store, progress=False)  # the cause fixed: only they re-run
+    assert len(retried.done) == 2
+    assert not retried.failed
+    assert not list((store.root.parent / "failures").glob("*.txt"))
 
 
 KILLABLE = """

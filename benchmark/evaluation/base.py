@@ -46,6 +46,9 @@ class Evaluator(Component, ABC):
     def evaluate(self, model: Any, tokenizer: Any, *, heldout: Pool | None = None) -> EvalResult:
         """Evaluate ``model``; ``heldout`` is the pool's held-out split, for evaluators that need it."""
 
+    def check(self) -> None:
+        """Fail now on unusable evaluation data (a sweep calls this before any training)."""
+
 
 EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry("evaluator", Evaluator, "selbench.evaluators")
 register_evaluator: Callable[[str], Callable[[type[Evaluator]], type[Evaluator]]] = EVALUATORS.register

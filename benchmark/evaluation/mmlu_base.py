@@ -59,6 +59,9 @@ class MMLUEvaluator(Evaluator):
     def questions(self) -> tuple[list[MMLUQuestion], dict[str, list[MMLUQuestion]]]:
         return mmlu_slice(self.path, self.hub_id, self.subjects, self.limit_per_subject, self.num_fewshot)
 
+    def check(self) -> None:
+        self.questions()
+
     def result(self, test: list[MMLUQuestion], predictions: list[int], **details: object) -> EvalResult:
         """Accuracy micro over questions and macro over subjects, with standard errors."""
         correct = np.array(predictions) == np.array([q.answer for q in test])
