@@ -198,6 +198,7 @@ def train_and_evaluate(
         model = trained.model
         record["training"] = {
             "config": asdict(training),
+            "bf16": trained.bf16,
             "steps": trained.steps,
             "seconds": trained.seconds,
             "tokens": trained.train_tokens,
