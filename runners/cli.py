@@ -37,8 +37,10 @@ from runners.estimate import (
     training_tokens,
 )
 from runners.report import (
+    format_comparison,
     format_table,
     headline_metric,
+    paired_comparison,
     results_frame,
     savings_line,
     summary_table,
@@ -395,6 +397,10 @@ def _print_report(records: list[dict], evaluator: str, metric: str, console: Con
     console.print(f"{evaluator} {metric}, mean ± std over seeds (n), best per budget in bold")
     console.print(format_table(stats, records[0]["pool"]["size"]), highlight=False, markup=False)
     console.print(savings_line(stats), highlight=False)
+    frame = results_frame(records, evaluator, metric)
+    if "random" in set(frame["strategy"]) and frame["seed"].nunique() > 1:
+        console.print("difference to random on the same budgets and seeds (* p < 0.05)")
+        console.print(format_comparison(paired_comparison(frame)), highlight=False, markup=False)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:

@@ -186,4 +186,74 @@ def write_report(records: list[dict[str, Any]], evaluator: str, metric: str, out
     budgets = sorted(set(stats["budget"]))
     if any("per_task" in r["evaluations"].get(evaluator, {}) for r in records):
         plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
+    frame = results_frame(records, evaluator, metric)
+    if "random" in set(frame["strategy"]):
+        atomic_write_text(out / "comparison.md", format_comparison(paired_comparison(frame)) + "\n")
     return stats
+
+
+def paired_comparison(frame: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
+    """Each strategy against ``baseline`` on the same budgets and seeds (training seed and selection seed
+    are the cell's seed, so a pair shares everything but the strategy).
+
+    Per budget: mean difference and a two-sided paired t-test over seeds. Over all budgets below the full
+    pool: the same t-test and the Wilcoxon signed-rank test on every (budget, seed) pair.
+    """
+    from scipy import stats as tests
+
+    inner = frame[(frame["budget"] > 0) & (frame["share"] < 1.0)]
+    if baseline not in set(inner["strategy"]):
+        raise SelbenchError(f"no run of the baseline strategy {baseline!r} to compare with.")
+    wide = inner.pivot_table(index=["budget", "seed"], columns="strategy", values="value")
+
+    def p_value(diff: np.ndarray, test: Any) -> float:
+        if len(diff) < 2:
+            return float("nan")
+        if np.allclose(diff, 0):  # identical results: no evidence of a difference
+            return 1.0
+        return float(test(diff).pvalue)
+
+    def t_test(diff: np.ndarray) -> Any:  # paired t-test = one-sample t-test of the differences
+        return tests.ttest_1samp(diff, 0.0)
+
+    rows = []
+    for strategy in [s for s in wide.columns if s != baseline]:
+        diff = (wide[strategy] - wide[baseline]).dropna()
+        row: dict[str, Any] = {"strategy": strategy}
+        for budget, d in diff.groupby(level="budget"):
+            row[f"{budget}: diff"] = float(d.mean())
+            row[f"{budget}: p"] = p_value(d.to_numpy(), t_test)
+        row |= {
+            "all: diff": float(diff.mean()),
+            "all: p (t)": p_value(diff.to_numpy(), t_test),
+            "all: p (wilcoxon)": p_value(diff.to_numpy(), tests.wilcoxon),
+            "pairs": len(diff),
+        }
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("strategy")
+
+
+def format_comparison(comparison: pd.DataFrame, baseline: str = "random") -> str:
+    """Markdown: per budget and over all budgets, the mean difference to ``baseline`` and its p-value;
+    * marks p < 0.05."""
+
+    def texts(diffs: pd.Series, ps: pd.Series) -> list[str]:
+        return [
+            f"{d:+.3f}" if np.isnan(p) else f"{d:+.3f} (p={p:.2f}){'*' if p < 0.05 else ''}"
+            for d, p in zip(diffs, ps, strict=True)
+        ]
+
+    budgets = [c.removesuffix(": diff") for c in comparison.columns if c.endswith(": diff")]
+    table = pd.DataFrame(
+        {
+            f"budget {b}": texts(comparison[f"{b}: diff"], comparison[f"{b}: p"])
+            for b in budgets
+            if b != "all"
+        },
+        index=comparison.index,
+    )
+    table["all budgets (paired t)"] = texts(comparison["all: diff"], comparison["all: p (t)"])
+    table["all budgets: Wilcoxon p"] = [f"{p:.2f}" for p in comparison["all: p (wilcoxon)"]]
+    table["pairs"] = comparison["pairs"]
+    table.index.name = f"difference to {baseline}"
+    return table.to_markdown()

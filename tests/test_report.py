@@ -1,5 +1,6 @@
 import pytest
 
+from benchmark.errors import SelbenchError
 from benchmark.store import RunStore
 from runners.report import annotation_savings, format_table, results_frame, summary_table
 from runners.sweep import execute
@@ -49,6 +50,8 @@ def test_report_command(tmp_path, capsys):
     assert "0 (base model)" in out
     assert "task_uniform: 15" in out
     assert (tmp_path / "tables" / "table.tex").is_file()
+    assert "difference to random on the same budgets and seeds" in out
+    assert "task_uniform" in (tmp_path / "tables" / "comparison.md").read_text()
     assert (tmp_path / "tables" / "accuracy_vs_cost.png").stat().st_size > 10_000
     assert (tmp_path / "tables" / "per_task_heatmap.png").stat().st_size > 10_000
     assert main(["report", str(tmp_path / "empty")]) == 2
@@ -78,3 +81,36 @@ def test_every_strategy_tied_for_best_is_marked():
     assert "**0.250" not in markdown
     assert markdown.count("\\textbf{0.750 (n=1)}") == 0
     assert format_table(stats, 10, "latex").count("\\textbf{0.750 (n=1)}") == 2
+
+
+def test_paired_comparison_matches_budgets_and_seeds():
+    import pandas as pd
+    from scipy import stats as tests
+
+    from runners.report import format_comparison, paired_comparison
+
+    rows = []
+    for budget in (10, 20):
+        for seed in range(4):
+            base = 0.5 + 0.01 * seed
+            rows.append(("random", budget, seed, base))
+            rows.append(("better", budget, seed, base + 0.1 + 0.01 * (seed % 2)))
+            rows.append(("same", budget, seed, base))
+    rows += [("base", 0, 0, 0.3), ("full", 100, 0, 0.9)]
+    frame = pd.DataFrame(rows, columns=["strategy", "budget", "seed", "value"]).assign(
+        share=lambda f: f["budget"] / 100
+    )
+    table = paired_comparison(frame)
+    assert set(table.index) == {"better", "same"}
+    better = table.loc["better"]
+    assert better["10: diff"] == pytest.approx(0.105)
+    assert better["pairs"] == 8
+    diffs = [0.1, 0.11, 0.1, 0.11] * 2
+    assert better["all: p (t)"] == pytest.approx(tests.ttest_1samp(diffs, 0).pvalue)
+    assert better["all: p (t)"] < 0.05
+    assert table.loc["same", "all: p (t)"] == 1.0
+    markdown = format_comparison(table)
+    assert "+0.105 (p=0.00)*" in markdown
+    assert "difference to random" in markdown
+    with pytest.raises(SelbenchError, match="baseline strategy 'random'"):
+        paired_comparison(frame[frame["strategy"] != "random"])
