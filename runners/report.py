@@ -124,7 +124,7 @@ def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) 
         )
         ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.12, linewidth=0)
     ax.set_xscale("symlog", linthresh=1)
-    ticks = [t for t in (0, 1, 2, 5, 10, 20, 50, 100) if t <= stats["share"].max() * 100]
+    ticks = sorted(set((stats["share"] * 100).round(1)))  # the budgets themselves
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("annotation cost: share of the pool labelled (%)")
@@ -144,20 +144,30 @@ def plot_task_heatmap(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [
-        {"strategy": r["cell"]["strategy"]["name"], "task": task, "acc": acc}
-        for r in records
-        if r["cell"]["budget"] == budget and evaluator in r.get("evaluations", {})
-        for task, acc in r["evaluations"][evaluator]["per_task"].items()
-    ]
-    if not rows:
+    records = [r for r in records if evaluator in r.get("evaluations", {})]
+    if not any(r["cell"]["budget"] == budget for r in records):
         raise SelbenchError(f"no stored run of budget {budget} has per-task results of {evaluator!r}.")
-    grid = pd.DataFrame(rows).pivot_table(index="strategy", columns="task", values="acc", aggfunc="mean")
+    references = {"base": "base model", "full": "full pool"}  # rows to read the strategies against
+    rows = []
+    for r in records:
+        name = r["cell"]["strategy"]["name"]
+        if r["cell"]["budget"] == budget or name in references:
+            label = references.get(name, name)
+            rows += [
+                {"row": label, "task": t, "acc": a}
+                for t, a in r["evaluations"][evaluator]["per_task"].items()
+            ]
+    grid = pd.DataFrame(rows).pivot_table(index="row", columns="task", values="acc", aggfunc="mean")
+    middle = sorted(set(grid.index) - set(references.values()))
+    grid = grid.loc[[x for x in ("base model", *middle, "full pool") if x in grid.index]]
+    share = budget / records[0]["pool"]["size"]
     fig, ax = plt.subplots(figsize=(max(6, 0.45 * grid.shape[1] + 2), 0.45 * grid.shape[0] + 1.8), dpi=150)
     image = ax.imshow(grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
-    ax.set_title(f"{evaluator} accuracy per task at budget {budget}")
+    ax.set_title(
+        f"{evaluator} accuracy per task at budget {budget} ({share:.0%} of the pool), mean over seeds"
+    )
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
     return _save(fig, path)
 
@@ -182,7 +192,9 @@ def write_report(records: list[dict[str, Any]], evaluator: str, metric: str, out
     pool_size = records[0]["pool"]["size"]
     for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
         atomic_write_text(out / f"table.{suffix}", format_table(stats, pool_size, fmt))
-    plot_curves(stats, out / "accuracy_vs_cost.png", f"{evaluator} ({metric})", metric)
+    seeds = int(stats["count"].max())
+    title = f"{evaluator} {metric} against annotation cost (mean ± std over {seeds} seed{'s' * (seeds > 1)})"
+    plot_curves(stats, out / "accuracy_vs_cost.png", title, f"{evaluator} {metric}")
     budgets = sorted(set(stats["budget"]))
     if any("per_task" in r["evaluations"].get(evaluator, {}) for r in records):
         plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
