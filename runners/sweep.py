@@ -256,7 +256,7 @@ def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run
 
 
 def run_and_store(
-    cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, store: RunStore, config_name: str
+    cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, store: RunStore, config: dict[str, Any]
 ) -> str | None:
     """Run one cell and store its record; the error text when it fails (the sweep goes on).
 
@@ -268,7 +268,7 @@ def run_and_store(
     except Exception as err:  # any error of one cell is recorded; the other cells still run
         atomic_write_text(failure, f"{cell.label}\n{traceback.format_exc()}")
         return f"{type(err).__name__}: {err}"
-    store.save(cell.key, record | {"config": config_name, "provenance": provenance()})
+    store.save(cell.key, record | {"config": config, "provenance": provenance()})
     failure.unlink(missing_ok=True)
     return None
 
@@ -283,7 +283,7 @@ def _run_on_ray(
     heldout: Pool | None,
     harness: Harness,
     store: RunStore,
-    config_name: str,
+    config: dict[str, Any],
     address: str | None,
     progress: bool,
 ) -> list[str | None]:
@@ -293,7 +293,7 @@ def _run_on_ray(
     ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     task = ray.remote(num_gpus=gpus, max_retries=0)(run_and_store)
-    refs = {task.remote(cell, pool, heldout, harness, store, config_name): i for i, cell in enumerate(todo)}
+    refs = {task.remote(cell, pool, heldout, harness, store, config): i for i, cell in enumerate(todo)}
     errors: list[str | None] = [None] * len(todo)
     with tqdm(total=len(todo), desc="sweep (ray)", unit="cell", disable=not progress) as bar:
         pending = list(refs)
@@ -318,13 +318,14 @@ def execute(
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
     outcome = SweepOutcome([], [c for c in cells if store.load(c.key) is not None], {})
     todo = [c for c in cells if c not in outcome.skipped]
+    resolved = asdict(config)  # stored with every record: the settings after overrides
     if executor == "ray":
         errors = _run_on_ray(
-            todo, loaded.pool, loaded.heldout, harness, store, config.name, address, progress
+            todo, loaded.pool, loaded.heldout, harness, store, resolved, address, progress
         )
     elif executor == "local":
         errors = [
-            run_and_store(cell, loaded.pool, loaded.heldout, harness, store, config.name)
+            run_and_store(cell, loaded.pool, loaded.heldout, harness, store, resolved)
             for cell in tqdm(todo, desc=f"sweep {config.name}", unit="cell", disable=not progress)
         ]
     else:
