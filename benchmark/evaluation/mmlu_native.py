@@ -45,9 +45,11 @@ def choice_logprobs(
     *,
     letter: bool,
     batch_size: int,
+    progress: Any = None,
 ) -> np.ndarray:
     """(Q, C) summed log-probabilities of each answer continuation; every question's context is
-    ``prefix`` + its own tokens, and the prefix is computed once."""
+    ``prefix`` + its own tokens, and the prefix is computed once. ``progress``: a tqdm bar advanced by
+    the questions of each batch."""
     device, pad = model.device, tokenizer.pad_token_id
     n_choices = len(questions[0].continuations)
     prefix_cache = model(torch.tensor([prefix], device=device), use_cache=True).cache if prefix else None
@@ -77,24 +79,28 @@ def choice_logprobs(
         if letter:  # single-token continuations: read them off the last position
             tokens = torch.tensor([[c[0] for c in questions[i].continuations] for i in batch], device=device)
             out[batch] = last.gather(1, tokens).cpu().numpy()
-            continue
-        cache = step.cache
-        cache.batch_repeat_interleave(n_choices)
-        cont_ids, cont_mask = _right_pad([c for i in batch for c in questions[i].continuations], pad, device)
-        seen = mask.repeat_interleave(n_choices, 0)
-        start = len(prefix) + suffix_mask.sum(1, keepdim=True).repeat_interleave(n_choices, 0)
-        positions = start + torch.arange(cont_ids.shape[1], device=device)[None, :]
-        logits = model(
-            input_ids=cont_ids,
-            attention_mask=torch.cat([seen, cont_mask], 1),
-            position_ids=positions,
-            cache=cache,
-        ).logits.float()
-        predicted = torch.cat(
-            [last.repeat_interleave(n_choices, 0)[:, None], torch.log_softmax(logits[:, :-1], -1)], 1
-        )
-        token_logp = predicted.gather(-1, cont_ids[..., None])[..., 0] * cont_mask
-        out[batch] = token_logp.sum(1).view(len(batch), n_choices).cpu().numpy()
+        else:  # cloze: score every continuation from the question's KV cache
+            cache = step.cache
+            cache.batch_repeat_interleave(n_choices)
+            cont_ids, cont_mask = _right_pad(
+                [c for i in batch for c in questions[i].continuations], pad, device
+            )
+            seen = mask.repeat_interleave(n_choices, 0)
+            start = len(prefix) + suffix_mask.sum(1, keepdim=True).repeat_interleave(n_choices, 0)
+            positions = start + torch.arange(cont_ids.shape[1], device=device)[None, :]
+            logits = model(
+                input_ids=cont_ids,
+                attention_mask=torch.cat([seen, cont_mask], 1),
+                position_ids=positions,
+                cache=cache,
+            ).logits.float()
+            predicted = torch.cat(
+                [last.repeat_interleave(n_choices, 0)[:, None], torch.log_softmax(logits[:, :-1], -1)], 1
+            )
+            token_logp = predicted.gather(-1, cont_ids[..., None])[..., 0] * cont_mask
+            out[batch] = token_logp.sum(1).view(len(batch), n_choices).cpu().numpy()
+        if progress is not None:
+            progress.update(len(batch))
     return out
 
 
@@ -126,13 +132,15 @@ class MMLUNative(MMLUEvaluator):
             raise SelbenchError("MMLU letter format: the tokenizer splits ' A'..' D' into several tokens.")
         logprobs = np.empty((len(test), len(encoded[0].continuations)))
         groups = shared_prefixes(tokenizer, test, shots, self.format, encoded)
-        for prefix, members in tqdm(groups.items(), desc="mmlu subjects", disable=not self.progress):
-            logprobs[members] = choice_logprobs(
-                model,
-                tokenizer,
-                list(prefix),
-                [encoded[i] for i in members],
-                letter=letter,
-                batch_size=self.batch_size,
-            )
+        with tqdm(total=len(test), desc="mmlu", unit="question", disable=not self.progress) as bar:
+            for prefix, members in groups.items():
+                logprobs[members] = choice_logprobs(
+                    model,
+                    tokenizer,
+                    list(prefix),
+                    [encoded[i] for i in members],
+                    letter=letter,
+                    batch_size=self.batch_size,
+                    progress=bar,
+                )
         return self.result(test, logprobs.argmax(1).tolist(), shared_prefix_groups=len(groups))
