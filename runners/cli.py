@@ -6,6 +6,7 @@ import argparse
 import inspect
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -37,6 +38,7 @@ from runners.estimate import (
     training_tokens,
 )
 from runners.report import (
+    comparable,
     format_comparison,
     format_table,
     headline_metric,
@@ -380,7 +382,7 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     for evaluator in config.evaluators if records else ():
         metric = headline_metric(evaluator.name)
         _print_report(records, evaluator.name, metric, console)
-        write_report(records, evaluator.name, metric, output / "report" / evaluator.name)
+        write_report(records, evaluator.name, metric, output / "report" / evaluator.name, _command())
     if records:
         console.print(f"tables and plots in {output / 'report'}", highlight=False)
     for label, error in outcome.failed.items():
@@ -398,9 +400,13 @@ def _print_report(records: list[dict], evaluator: str, metric: str, console: Con
     console.print(format_table(stats, records[0]["pool"]["size"]), highlight=False, markup=False)
     console.print(savings_line(stats), highlight=False)
     frame = results_frame(records, evaluator, metric)
-    if "random" in set(frame["strategy"]) and frame["seed"].nunique() > 1:
+    if comparable(frame) and frame["seed"].nunique() > 1:
         console.print("difference to random on the same budgets and seeds (* p < 0.05)")
         console.print(format_comparison(paired_comparison(frame)), highlight=False, markup=False)
+
+
+def _command() -> str:
+    return shlex.join(["selbench", *sys.argv[1:]])
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
@@ -412,7 +418,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     metric = args.metric or headline_metric(args.evaluator)
     _print_report(records, args.evaluator, metric, console)
     if args.out:
-        write_report(records, args.evaluator, metric, args.out)
+        write_report(records, args.evaluator, metric, args.out, _command())
         console.print(f"tables and plots written to {args.out}")
     return 0
 

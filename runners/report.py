@@ -8,8 +8,10 @@ accuracy is its annotation saving.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pandas as pd
 
 from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.errors import SelbenchError
+from benchmark.store import git_commit
 
 
 def results_frame(records: Iterable[dict[str, Any]], evaluator: str, metric: str) -> pd.DataFrame:
@@ -185,9 +188,29 @@ def savings_line(stats: pd.DataFrame) -> str:
     )
 
 
-def write_report(records: list[dict[str, Any]], evaluator: str, metric: str, out: str | Path) -> pd.DataFrame:
-    """table.md/.csv/.tex, the accuracy-versus-cost plot and (per-task results) the heatmap in ``out``."""
+def report_provenance(records: list[dict[str, Any]], command: str) -> dict[str, Any]:
+    """What a published table came from: the command, when, the code that ran the cells and the
+    configuration they were run with (resolved, as stored in the records)."""
+    created = sorted(r["provenance"]["created"] for r in records)
+    configs = {json.dumps(r["config"], sort_keys=True) for r in records if isinstance(r.get("config"), dict)}
+    return {
+        "command": command,
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "report_code": git_commit(),
+        "cells": len(records),
+        "cells_computed": {"first": created[0], "last": created[-1]},
+        "cell_code_commits": sorted({str(r["provenance"]["git"]["commit"]) for r in records}),
+        "configs": [json.loads(c) for c in sorted(configs)],
+    }
+
+
+def write_report(
+    records: list[dict[str, Any]], evaluator: str, metric: str, out: str | Path, command: str
+) -> pd.DataFrame:
+    """table.md/.csv/.tex, the accuracy-versus-cost plot, (per-task results) the heatmap, the comparison
+    with random and provenance.json (``command`` and where the cells came from) in ``out``."""
     out = Path(out)
+    atomic_write_text(out / "provenance.json", json.dumps(report_provenance(records, command), indent=1))
     stats = summary_table(results_frame(records, evaluator, metric))
     pool_size = records[0]["pool"]["size"]
     for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
@@ -199,9 +222,15 @@ def write_report(records: list[dict[str, Any]], evaluator: str, metric: str, out
     if any("per_task" in r["evaluations"].get(evaluator, {}) for r in records):
         plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
     frame = results_frame(records, evaluator, metric)
-    if "random" in set(frame["strategy"]):
+    if comparable(frame):
         atomic_write_text(out / "comparison.md", format_comparison(paired_comparison(frame)) + "\n")
     return stats
+
+
+def comparable(frame: pd.DataFrame, baseline: str = "random") -> bool:
+    """Whether ``frame`` has ``baseline`` and another strategy to compare with it."""
+    strategies = set(frame["strategy"]) - {"base", "full"}
+    return baseline in strategies and len(strategies) > 1
 
 
 def paired_comparison(frame: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:

@@ -320,9 +320,7 @@ def execute(
     todo = [c for c in cells if c not in outcome.skipped]
     resolved = asdict(config)  # stored with every record: the settings after overrides
     if executor == "ray":
-        errors = _run_on_ray(
-            todo, loaded.pool, loaded.heldout, harness, store, resolved, address, progress
-        )
+        errors = _run_on_ray(todo, loaded.pool, loaded.heldout, harness, store, resolved, address, progress)
     elif executor == "local":
         errors = [
             run_and_store(cell, loaded.pool, loaded.heldout, harness, store, resolved)

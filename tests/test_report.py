@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from benchmark.errors import SelbenchError
@@ -52,6 +54,10 @@ def test_report_command(tmp_path, capsys):
     assert (tmp_path / "tables" / "table.tex").is_file()
     assert "difference to random on the same budgets and seeds" in out
     assert "task_uniform" in (tmp_path / "tables" / "comparison.md").read_text()
+    provenance = json.loads((tmp_path / "tables" / "provenance.json").read_text())
+    assert provenance["cells"] == 9
+    assert provenance["configs"][0]["name"] == "fake"
+    assert provenance["cell_code_commits"]
     assert (tmp_path / "tables" / "accuracy_vs_cost.png").stat().st_size > 10_000
     assert (tmp_path / "tables" / "per_task_heatmap.png").stat().st_size > 10_000
     assert main(["report", str(tmp_path / "empty")]) == 2
