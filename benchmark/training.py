@@ -136,8 +136,11 @@ def _with_adapter(model: Any, config: TrainingConfig) -> Any:
     return get_peft_model(model, lora)
 
 
-def native_bf16(on_cuda: bool) -> bool:
-    """Whether bfloat16 matmuls run natively here (on other CPUs autocast emulates them, slower)."""
+def uses_bf16(config: TrainingConfig, on_cuda: bool) -> bool:
+    """``config.bf16``, or when None whether bfloat16 matmuls run natively here (CUDA, or a CPU with
+    AVX512-BF16 or AMX; elsewhere autocast emulates them, slower)."""
+    if config.bf16 is not None:
+        return config.bf16
     if on_cuda:
         return True
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
@@ -167,7 +170,7 @@ def fine_tune(
     rows = tokenize_for_sft(tokenizer, examples, config.max_length)
     dataset = Dataset.from_list([r | {"length": len(r["input_ids"])} for r in rows])
     on_cuda = next(model.parameters()).device.type == "cuda"
-    bf16 = native_bf16(on_cuda) if config.bf16 is None else config.bf16
+    bf16 = uses_bf16(config, on_cuda)
     model = _with_adapter(model, config)
     args = TrainingArguments(
         output_dir=str(run_dir / "trainer"),

@@ -21,10 +21,10 @@ from benchmark.config import ComponentSpec, ConfigError, SweepConfig
 from benchmark.data import load_pool
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import EVALUATORS, Evaluator
-from benchmark.models import ResolvedModel, load_model
+from benchmark.models import ResolvedModel, device_and_dtype, load_model
 from benchmark.scoring import Scorer
 from benchmark.store import RunStore, provenance
-from benchmark.training import TrainingConfig, fine_tune
+from benchmark.training import TrainingConfig, fine_tune, uses_bf16
 from benchmark.types import Example, Features, Pool, content_hash
 from strategies import STRATEGIES
 
@@ -78,6 +78,13 @@ def _evaluation_settings(config: SweepConfig) -> list[dict[str, Any]]:
     ]
 
 
+def _training_settings(config: SweepConfig) -> dict[str, Any]:
+    """Training settings with the precision resolved: ``bf16: null`` means different numerics on
+    different hardware, so the key holds what this machine will use."""
+    on_cuda = device_and_dtype(config.scorer.model)[0].startswith("cuda")
+    return asdict(config.training) | {"bf16": uses_bf16(config.training, on_cuda)}
+
+
 def cell_key(
     config: SweepConfig,
     pool: Pool,
@@ -99,7 +106,7 @@ def cell_key(
         "features": features,
         "budget": budget,
         "seed": seed if budget else None,
-        "training": asdict(config.training) if budget else None,
+        "training": _training_settings(config) if budget else None,
         "evaluation": _evaluation_settings(config),
     }
     return content_hash(parts, length=24)

@@ -70,3 +70,19 @@ def test_keys_change_with_what_decides_a_result_and_only_that(loaded):
     assert batch_only == keys  # the batch size does not decide results
     other_model = {c.label: c.key for c in plan(config(), loaded.pool, loaded.heldout, model="other")}
     assert not set(other_model.values()) & set(keys.values())
+
+
+def test_the_key_holds_the_precision_this_machine_trains_in(loaded, monkeypatch):
+    import benchmark.training
+
+    def keys(**changes):
+        return {c.label: c.key for c in plan(config(**changes), loaded.pool, loaded.heldout, model="m")}
+
+    forced = keys(training=dataclasses.replace(config().training, bf16=True))
+    monkeypatch.setattr(benchmark.training.torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    assert keys() == forced  # bf16: null resolves to what this (bfloat16-capable) machine uses
+    monkeypatch.setattr(benchmark.training.torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(benchmark.training.torch.cpu, "_is_amx_tile_supported", lambda: False)
+    plain = keys()
+    assert plain["random budget=12 seed=0"] != forced["random budget=12 seed=0"]
+    assert plain["base budget=0 seed=0"] == forced["base budget=0 seed=0"]  # nothing is trained
