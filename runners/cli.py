@@ -415,6 +415,13 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     records = list(store.records())
     if not records:
         raise SelbenchError(f"{store.root}: no finished runs. Run `selbench sweep CONFIG` first.")
+    configs = {json.dumps(r.get("config"), sort_keys=True) for r in records}
+    if len(configs) > 1:
+        console.print(
+            f"warning: {store.root} holds runs of {len(configs)} different configurations; the table mixes "
+            "them (provenance.json lists them). Report a sweep's own folder to keep them apart.",
+            highlight=False,
+        )
     metric = args.metric or headline_metric(args.evaluator)
     _print_report(records, args.evaluator, metric, console)
     if args.out:

@@ -120,3 +120,15 @@ def test_paired_comparison_matches_budgets_and_seeds():
     assert "difference to random" in markdown
     with pytest.raises(SelbenchError, match="baseline strategy 'random'"):
         paired_comparison(frame[frame["strategy"] != "random"])
+
+
+def test_report_warns_when_a_folder_mixes_configurations(tmp_path, capsys):
+    import dataclasses
+
+    from runners.cli import main
+
+    store = RunStore(tmp_path / "sweep" / "runs")
+    execute(CONFIG, FakeHarness(), store, progress=False)
+    execute(dataclasses.replace(CONFIG, name="other", budgets=(30,)), FakeHarness(), store, progress=False)
+    assert main(["report", str(tmp_path / "sweep")]) == 0
+    assert "holds runs of 2 different configurations" in capsys.readouterr().out
