@@ -394,15 +394,18 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     return 1 if outcome.failed else 0
 
 
-def _print_report(records: list[dict], evaluator: str, metric: str, console: Console) -> None:
+def _print_report(
+    records: list[dict], evaluator: str, metric: str, console: Console, baseline: str = "random"
+) -> None:
     stats = summary_table(results_frame(records, evaluator, metric))
     console.print(f"{evaluator} {metric}, mean ± std over seeds (n), best per budget in bold")
     console.print(format_table(stats, records[0]["pool"]["size"]), highlight=False, markup=False)
     console.print(savings_line(stats), highlight=False)
     frame = results_frame(records, evaluator, metric)
-    if comparable(frame) and frame["seed"].nunique() > 1:
-        console.print("difference to random on the same budgets and seeds (* p < 0.05)")
-        console.print(format_comparison(paired_comparison(frame)), highlight=False, markup=False)
+    if comparable(frame, baseline) and frame["seed"].nunique() > 1:
+        console.print(f"difference to {baseline} on the same budgets and seeds (* p < 0.05)")
+        comparison = format_comparison(paired_comparison(frame, baseline), baseline)
+        console.print(comparison, highlight=False, markup=False)
 
 
 def _command() -> str:
@@ -423,9 +426,9 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
         )
     metric = args.metric or headline_metric(args.evaluator)
-    _print_report(records, args.evaluator, metric, console)
+    _print_report(records, args.evaluator, metric, console, args.baseline)
     if args.out:
-        write_report(records, args.evaluator, metric, args.out, _command())
+        write_report(records, args.evaluator, metric, args.out, _command(), args.baseline)
         console.print(f"tables and plots written to {args.out}")
     return 0
 
@@ -506,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", help="the sweep's output folder (holds runs/)")
     report.add_argument("--evaluator", default="heldout")
     report.add_argument("--metric", help="default: acc_macro for heldout, acc for MMLU")
+    report.add_argument("--baseline", default="random", help="strategy the others are compared with")
     report.add_argument("--out", help="folder for table.md, table.csv and table.tex")
     report.set_defaults(run=cmd_report)
     return parser

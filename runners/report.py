@@ -205,10 +205,15 @@ def report_provenance(records: list[dict[str, Any]], command: str) -> dict[str, 
 
 
 def write_report(
-    records: list[dict[str, Any]], evaluator: str, metric: str, out: str | Path, command: str
+    records: list[dict[str, Any]],
+    evaluator: str,
+    metric: str,
+    out: str | Path,
+    command: str,
+    baseline: str = "random",
 ) -> pd.DataFrame:
     """table.md/.csv/.tex, the accuracy-versus-cost plot, (per-task results) the heatmap, the comparison
-    with random and provenance.json (``command`` and where the cells came from) in ``out``."""
+    with ``baseline`` and provenance.json (``command`` and where the cells came from) in ``out``."""
     out = Path(out)
     atomic_write_text(out / "provenance.json", json.dumps(report_provenance(records, command), indent=1))
     stats = summary_table(results_frame(records, evaluator, metric))
@@ -222,8 +227,9 @@ def write_report(
     if any("per_task" in r["evaluations"].get(evaluator, {}) for r in records):
         plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
     frame = results_frame(records, evaluator, metric)
-    if comparable(frame):
-        atomic_write_text(out / "comparison.md", format_comparison(paired_comparison(frame)) + "\n")
+    if comparable(frame, baseline):
+        comparison = format_comparison(paired_comparison(frame, baseline), baseline)
+        atomic_write_text(out / "comparison.md", comparison + "\n")
     return stats
 
 

@@ -58,6 +58,11 @@ def test_report_command(tmp_path, capsys):
     assert provenance["cells"] == 9
     assert provenance["configs"][0]["name"] == "fake"
     assert provenance["cell_code_commits"]
+    assert (
+        main(["report", str(tmp_path / "sweep"), "--baseline", "kcenter", "--out", str(tmp_path / "k")]) == 0
+    )
+    assert "difference to kcenter" in capsys.readouterr().out
+    assert "random" in (tmp_path / "k" / "comparison.md").read_text()
     assert (tmp_path / "tables" / "accuracy_vs_cost.png").stat().st_size > 10_000
     assert (tmp_path / "tables" / "per_task_heatmap.png").stat().st_size > 10_000
     assert main(["report", str(tmp_path / "empty")]) == 2
