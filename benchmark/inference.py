@@ -7,6 +7,7 @@ positions that are scored.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,14 @@ class TokenScores:
     sum_logprob: np.ndarray
     mean_prob: np.ndarray
     mean_entropy: np.ndarray
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A context and the continuations to score after it (answer options, labels), as token ids."""
+
+    context: list[int]
+    continuations: list[list[int]]
 
 
 @dataclass(frozen=True)
@@ -117,3 +126,81 @@ def score_continuations(
         valid = (column[None, :] >= (keep - 1 - lengths)[:, None]).float()
         stats[:, batch] = _reduce(logp, targets, valid)
     return TokenScores(*stats)
+
+
+def _right_pad(rows: list[list[int]], pad_id: int, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+        mask[i, : len(r)] = 1
+    return ids.to(device), mask.to(device)
+
+
+@torch.inference_mode()
+def score_choices(
+    model: Any,
+    tokenizer: Any,
+    prefix: list[int],
+    items: Sequence[Choices],
+    *,
+    letter: bool,
+    batch_size: int,
+    progress: Any = None,
+) -> np.ndarray:
+    """(Q, C) summed log-probabilities of each item's C continuations after its context, which starts
+    with ``prefix`` (computed once, its KV cache shared). The context costs one pass; ``letter``
+    (single-token continuations) reads them off its last position, otherwise every continuation is
+    scored from the context's KV cache instead of a pass over context + continuation. ``progress``: a
+    tqdm bar advanced by the items of each batch."""
+    device, pad = model.device, tokenizer.pad_token_id
+    n_choices = len(items[0].continuations)
+    prefix_cache = model(torch.tensor([prefix], device=device), use_cache=True).cache if prefix else None
+    suffixes = [q.context[len(prefix) :] for q in items]
+    out = np.empty((len(items), n_choices))
+    for batch in length_batches([len(s) for s in suffixes], batch_size):
+        inputs = left_pad([suffixes[i] for i in batch], pad, device)
+        ids, suffix_mask = inputs["input_ids"], inputs["attention_mask"]
+        cache = None
+        mask = suffix_mask
+        if prefix_cache is not None:
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(len(batch))
+            mask = torch.cat(
+                [torch.ones((len(batch), len(prefix)), dtype=torch.long, device=device), suffix_mask], 1
+            )
+        positions = len(prefix) + (suffix_mask.cumsum(1) - 1).clamp(min=0)
+        step = model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            cache=cache,
+            use_cache=not letter,
+            logits_to_keep=1,
+        )
+        last = torch.log_softmax(step.logits[:, -1].float(), dim=-1)
+        if letter:  # single-token continuations: read them off the last position
+            tokens = torch.tensor([[c[0] for c in items[i].continuations] for i in batch], device=device)
+            out[batch] = last.gather(1, tokens).cpu().numpy()
+        else:  # cloze: score every continuation from the question's KV cache
+            cache = step.cache
+            cache.batch_repeat_interleave(n_choices)
+            cont_ids, cont_mask = _right_pad([c for i in batch for c in items[i].continuations], pad, device)
+            seen = mask.repeat_interleave(n_choices, 0)
+            start = len(prefix) + suffix_mask.sum(1, keepdim=True).repeat_interleave(n_choices, 0)
+            positions = start + torch.arange(cont_ids.shape[1], device=device)[None, :]
+            logits = model(
+                input_ids=cont_ids,
+                attention_mask=torch.cat([seen, cont_mask], 1),
+                position_ids=positions,
+                cache=cache,
+            ).logits.float()
+            predicted = torch.cat(
+                [last.repeat_interleave(n_choices, 0)[:, None], torch.log_softmax(logits[:, :-1], -1)], 1
+            )
+            token_logp = predicted.gather(-1, cont_ids[..., None])[..., 0] * cont_mask
+            out[batch] = token_logp.sum(1).view(len(batch), n_choices).cpu().numpy()
+        if progress is not None:
+            progress.update(len(batch))
+    return out

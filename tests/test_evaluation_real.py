@@ -75,3 +75,26 @@ def test_finetune_command_evaluates_the_base_model_at_budget_zero(tmp_path, caps
     assert record["budget"] == 0
     assert "training" not in record
     assert set(record["evaluations"]["heldout"]["per_task"]) == {"parity", "copy_word"}
+
+
+def test_choices_scored_from_the_context_cache_equal_full_passes(lm, data_dir):
+    """The held-out evaluator scores a task's labels from each prompt's KV cache; the log-likelihoods
+    must equal those of full context + label passes (FLAN prompts, labels of unequal token lengths)."""
+    from benchmark.inference import Choices, score_choices, score_continuations
+    from benchmark.prompting import format_response, tokenize_prompts
+
+    model, tokenizer = lm
+    pool = load_pool(
+        PoolSpec("flan", {"path": str(data_dir / "flan_t0"), "task_level": "coarse"}, max_examples=6)
+    ).pool
+    contexts = tokenize_prompts(tokenizer, [ex.prompt for ex in pool.examples], 160)
+    labels = [format_response(tokenizer, x) for x in ("positive", "negative", "It is not possible to tell")]
+    label_ids = tokenizer(labels, add_special_tokens=False)["input_ids"]
+    cached = score_choices(
+        model, tokenizer, [], [Choices(c, label_ids) for c in contexts], letter=False, batch_size=4
+    )
+    full = score_continuations(
+        model, tokenizer, [c for c in contexts for _ in labels], label_ids * len(contexts), batch_size=5
+    ).sum_logprob.reshape(len(contexts), len(labels))
+    np.testing.assert_allclose(cached, full, atol=1e-3, rtol=1e-4)
+    assert (cached.argmax(1) == full.argmax(1)).all()

@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmark.errors import SelbenchError
 from benchmark.evaluation.base import EvalResult, Evaluator, accuracy_metrics, register_evaluator
-from benchmark.inference import greedy_generate, score_continuations
+from benchmark.inference import Choices, greedy_generate, score_choices
 from benchmark.prompting import format_response, tokenize_prompts
 from benchmark.types import Pool
 
@@ -72,12 +72,9 @@ class HeldoutAccuracy(Evaluator):
             label_ids = tokenizer(
                 [format_response(tokenizer, lab) for lab in labels], add_special_tokens=False
             )
-            contexts = [prompt_ids[i] for i in rows for _ in labels]
-            continuations = [label_ids["input_ids"][j] for _ in rows for j in range(len(labels))]
-            scores = score_continuations(
-                model, tokenizer, contexts, continuations, batch_size=self.batch_size
-            )
-            picked = scores.sum_logprob.reshape(len(rows), len(labels)).argmax(1)
+            items = [Choices(prompt_ids[i], label_ids["input_ids"]) for i in rows]
+            scores = score_choices(model, tokenizer, [], items, letter=False, batch_size=self.batch_size)
+            picked = scores.argmax(1)
             correct[rows] = [labels[p] == examples[i].response for p, i in zip(picked, rows, strict=True)]
         if open_rows:
             out = greedy_generate(

@@ -10,103 +10,21 @@ computed without the shared prefix, so the result never depends on the sharing.
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from benchmark.errors import SelbenchError
 from benchmark.evaluation.base import EvalResult, register_evaluator
 from benchmark.evaluation.mmlu_base import MMLUEvaluator
-from benchmark.evaluation.mmlu_prompts import EncodedQuestion, encode_question, few_shot_prefix
-from benchmark.prompting import left_pad, length_batches
+from benchmark.evaluation.mmlu_prompts import encode_question, few_shot_prefix
+from benchmark.inference import Choices, score_choices
 from benchmark.types import Pool
 
 
-def _right_pad(rows: list[list[int]], pad_id: int, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-    return ids.to(device), mask.to(device)
-
-
-@torch.inference_mode()
-def choice_logprobs(
-    model: Any,
-    tokenizer: Any,
-    prefix: list[int],
-    questions: list[EncodedQuestion],
-    *,
-    letter: bool,
-    batch_size: int,
-    progress: Any = None,
-) -> np.ndarray:
-    """(Q, C) summed log-probabilities of each answer continuation; every question's context is
-    ``prefix`` + its own tokens, and the prefix is computed once. ``progress``: a tqdm bar advanced by
-    the questions of each batch."""
-    device, pad = model.device, tokenizer.pad_token_id
-    n_choices = len(questions[0].continuations)
-    prefix_cache = model(torch.tensor([prefix], device=device), use_cache=True).cache if prefix else None
-    suffixes = [q.context[len(prefix) :] for q in questions]
-    out = np.empty((len(questions), n_choices))
-    for batch in length_batches([len(s) for s in suffixes], batch_size):
-        inputs = left_pad([suffixes[i] for i in batch], pad, device)
-        ids, suffix_mask = inputs["input_ids"], inputs["attention_mask"]
-        cache = None
-        mask = suffix_mask
-        if prefix_cache is not None:
-            cache = copy.deepcopy(prefix_cache)
-            cache.batch_repeat_interleave(len(batch))
-            mask = torch.cat(
-                [torch.ones((len(batch), len(prefix)), dtype=torch.long, device=device), suffix_mask], 1
-            )
-        positions = len(prefix) + (suffix_mask.cumsum(1) - 1).clamp(min=0)
-        step = model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions,
-            cache=cache,
-            use_cache=not letter,
-            logits_to_keep=1,
-        )
-        last = torch.log_softmax(step.logits[:, -1].float(), dim=-1)
-        if letter:  # single-token continuations: read them off the last position
-            tokens = torch.tensor([[c[0] for c in questions[i].continuations] for i in batch], device=device)
-            out[batch] = last.gather(1, tokens).cpu().numpy()
-        else:  # cloze: score every continuation from the question's KV cache
-            cache = step.cache
-            cache.batch_repeat_interleave(n_choices)
-            cont_ids, cont_mask = _right_pad(
-                [c for i in batch for c in questions[i].continuations], pad, device
-            )
-            seen = mask.repeat_interleave(n_choices, 0)
-            start = len(prefix) + suffix_mask.sum(1, keepdim=True).repeat_interleave(n_choices, 0)
-            positions = start + torch.arange(cont_ids.shape[1], device=device)[None, :]
-            logits = model(
-                input_ids=cont_ids,
-                attention_mask=torch.cat([seen, cont_mask], 1),
-                position_ids=positions,
-                cache=cache,
-            ).logits.float()
-            predicted = torch.cat(
-                [last.repeat_interleave(n_choices, 0)[:, None], torch.log_softmax(logits[:, :-1], -1)], 1
-            )
-            token_logp = predicted.gather(-1, cont_ids[..., None])[..., 0] * cont_mask
-            out[batch] = token_logp.sum(1).view(len(batch), n_choices).cpu().numpy()
-        if progress is not None:
-            progress.update(len(batch))
-    return out
-
-
-def shared_prefixes(
-    tokenizer: Any, test: list, shots: dict, fmt: str, encoded: list[EncodedQuestion]
-) -> dict:
+def shared_prefixes(tokenizer: Any, test: list, shots: dict, fmt: str, encoded: list[Choices]) -> dict:
     """Question indices grouped by the token prefix they share: the subject's few-shot prefix, or none."""
     groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
     prefix_tokens: dict[str, tuple[int, ...]] = {}
@@ -134,7 +52,7 @@ class MMLUNative(MMLUEvaluator):
         groups = shared_prefixes(tokenizer, test, shots, self.format, encoded)
         with tqdm(total=len(test), desc="mmlu", unit="question", disable=not self.progress) as bar:
             for prefix, members in groups.items():
-                logprobs[members] = choice_logprobs(
+                logprobs[members] = score_choices(
                     model,
                     tokenizer,
                     list(prefix),

@@ -7,11 +7,11 @@ Few-shot examples are the first k dev questions of the subject, joined by a blan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from benchmark.data.mmlu import LETTERS, MMLUQuestion
 from benchmark.errors import SelbenchError
+from benchmark.inference import Choices
 
 FORMATS = ("letter", "cloze")
 TARGET_DELIMITER = " "
@@ -55,12 +55,6 @@ def context(q: MMLUQuestion, shots: list[MMLUQuestion], fmt: str) -> str:
     return few_shot_prefix(q.subject, shots, fmt) + question_text(q, fmt)
 
 
-@dataclass(frozen=True)
-class EncodedQuestion:
-    context: list[int]
-    continuations: list[list[int]]
-
-
 def encode_pair(tokenizer: Any, context_text: str, continuation: str) -> tuple[list[int], list[int]]:
     """lm-eval's HFLM encoding: trailing context spaces move to the continuation, the whole string is
     encoded and the context's tokens are cut off its start."""
@@ -73,7 +67,7 @@ def encode_pair(tokenizer: Any, context_text: str, continuation: str) -> tuple[l
     return ctx, whole[len(ctx) :]
 
 
-def encode_question(tokenizer: Any, q: MMLUQuestion, shots: list[MMLUQuestion], fmt: str) -> EncodedQuestion:
+def encode_question(tokenizer: Any, q: MMLUQuestion, shots: list[MMLUQuestion], fmt: str) -> Choices:
     text = context(q, shots, fmt)
     pairs = [encode_pair(tokenizer, text, TARGET_DELIMITER + c) for c in choices(q, fmt)]
-    return EncodedQuestion(pairs[0][0], [cont for _, cont in pairs])
+    return Choices(pairs[0][0], [cont for _, cont in pairs])
