@@ -157,8 +157,11 @@ class ModelHarness:
         self.evaluators = [
             EVALUATORS.build(e.name, _quiet(EVALUATORS.get(e.name)) | e.params) for e in config.evaluators
         ]
-        for evaluator in self.evaluators:
-            evaluator.check()
+        for i, evaluator in enumerate(self.evaluators):
+            try:
+                evaluator.check()
+            except SelbenchError as err:
+                raise ConfigError(f"evaluators[{i}] ({evaluator.name}): {err}") from None
 
     def model_fingerprint(self) -> str:
         return self.scorer.resolved.fingerprint
