@@ -27,7 +27,7 @@ from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
 from benchmark.models import ModelSpec, load_tokenizer, resolve_model
 from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
-from benchmark.store import RunStore
+from benchmark.store import RunStore, provenance
 from benchmark.training import METHODS, TrainingConfig
 from benchmark.types import FEATURE_NAMES, Example, Pool
 from runners.estimate import (
@@ -313,6 +313,7 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
             f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
             f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
         )
+    record |= {"command": _command(), "provenance": provenance()}
     atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=1))
     console.print(table)
     console.print(f"run written to {run_dir}")

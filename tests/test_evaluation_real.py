@@ -75,6 +75,8 @@ def test_finetune_command_evaluates_the_base_model_at_budget_zero(tmp_path, caps
     assert record["budget"] == 0
     assert "training" not in record
     assert set(record["evaluations"]["heldout"]["per_task"]) == {"parity", "copy_word"}
+    assert record["command"].startswith("selbench finetune")
+    assert record["provenance"]["git"]["commit"]
 
 
 def test_choices_scored_from_the_context_cache_equal_full_passes(lm, data_dir):
