@@ -313,7 +313,7 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
             f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
             f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
         )
-    record |= {"command": _command(), "provenance": provenance()}
+    record |= {"command": args.command_line, "provenance": provenance()}
     atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=1))
     console.print(table)
     console.print(f"run written to {run_dir}")
@@ -383,7 +383,7 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     for evaluator in config.evaluators if records else ():
         metric = headline_metric(evaluator.name)
         _print_report(records, evaluator.name, metric, console)
-        write_report(records, evaluator.name, metric, output / "report" / evaluator.name, _command())
+        write_report(records, evaluator.name, metric, output / "report" / evaluator.name, args.command_line)
     if records:
         console.print(f"tables and plots in {output / 'report'}", highlight=False)
     for label, error in outcome.failed.items():
@@ -409,10 +409,6 @@ def _print_report(
         console.print(comparison, highlight=False, markup=False)
 
 
-def _command() -> str:
-    return shlex.join(["selbench", *sys.argv[1:]])
-
-
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """Print (and with --out, write) the accuracy-versus-annotation-cost table of a sweep's stored runs."""
     store = RunStore(Path(args.run_dir) / "runs")
@@ -429,7 +425,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     metric = args.metric or headline_metric(args.evaluator)
     _print_report(records, args.evaluator, metric, console, args.baseline)
     if args.out:
-        write_report(records, args.evaluator, metric, args.out, _command(), args.baseline)
+        write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline)
         console.print(f"tables and plots written to {args.out}")
     return 0
 
@@ -517,7 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.command_line = shlex.join(["selbench", *argv])  # recorded beside results
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
