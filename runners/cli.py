@@ -398,11 +398,11 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
 def _print_report(
     records: list[dict], evaluator: str, metric: str, console: Console, baseline: str = "random"
 ) -> None:
-    stats = summary_table(results_frame(records, evaluator, metric))
+    frame = results_frame(records, evaluator, metric)
+    stats = summary_table(frame)
     console.print(f"{evaluator} {metric}, mean ± std over seeds (n), best per budget in bold")
     console.print(format_table(stats, records[0]["pool"]["size"]), highlight=False, markup=False)
     console.print(savings_line(stats), highlight=False)
-    frame = results_frame(records, evaluator, metric)
     if comparable(frame, baseline) and frame["seed"].nunique() > 1:
         console.print(f"difference to {baseline} on the same budgets and seeds (* p < 0.05)")
         comparison = format_comparison(paired_comparison(frame, baseline), baseline)

@@ -216,7 +216,8 @@ def write_report(
     with ``baseline`` and provenance.json (``command`` and where the cells came from) in ``out``."""
     out = Path(out)
     atomic_write_text(out / "provenance.json", json.dumps(report_provenance(records, command), indent=1))
-    stats = summary_table(results_frame(records, evaluator, metric))
+    frame = results_frame(records, evaluator, metric)
+    stats = summary_table(frame)
     pool_size = records[0]["pool"]["size"]
     for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
         atomic_write_text(out / f"table.{suffix}", format_table(stats, pool_size, fmt))
@@ -226,7 +227,6 @@ def write_report(
     budgets = sorted(set(stats["budget"]))
     if any("per_task" in r["evaluations"].get(evaluator, {}) for r in records):
         plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
-    frame = results_frame(records, evaluator, metric)
     if comparable(frame, baseline):
         comparison = format_comparison(paired_comparison(frame, baseline), baseline)
         atomic_write_text(out / "comparison.md", comparison + "\n")
