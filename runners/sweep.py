@@ -72,8 +72,10 @@ def resolve_budgets(budgets: tuple[int | float | str, ...], pool_size: int) -> l
 
 
 def _evaluation_settings(config: SweepConfig) -> list[dict[str, Any]]:
+    """What decides each evaluator's results: data by content, not by where it lies, so a study moved
+    to another data folder keeps its finished cells."""
     return [
-        {"name": e.name, "params": {k: v for k, v in e.params.items() if k != "progress"}}
+        {"name": e.name, "params": EVALUATORS.build(e.name, e.params).fingerprint_params()}
         for e in config.evaluators
     ]
 
@@ -93,8 +95,10 @@ def cell_key(
     strategy: ComponentSpec,
     budget: int,
     seed: int,
+    evaluation: list[dict[str, Any]],
 ) -> str:
-    """Hash of everything that determines the cell's result (and nothing that does not)."""
+    """Hash of everything that determines the cell's result (and nothing that does not);
+    ``evaluation``: ``_evaluation_settings(config)``, computed once per plan."""
     features: dict[str, Any] = {}
     if strategy not in (BASE, FULL) and STRATEGIES.build(strategy.name, strategy.params).required_features():
         features = {k: v for k, v in asdict(config.scorer).items() if k in SCORER_SETTINGS}
@@ -107,7 +111,7 @@ def cell_key(
         "budget": budget,
         "seed": seed if budget else None,
         "training": _training_settings(config) if budget else None,
-        "evaluation": _evaluation_settings(config),
+        "evaluation": evaluation,
     }
     return content_hash(parts, length=24)
 
@@ -115,6 +119,7 @@ def cell_key(
 def plan(config: SweepConfig, pool: Pool, heldout: Pool | None, model: str) -> list[Cell]:
     """The sweep's cells in a stable order: budgets ascending, then strategies, then seeds."""
     cells = []
+    evaluation = _evaluation_settings(config)
     for budget in resolve_budgets(config.budgets, len(pool)):
         if budget == 0:
             grid = [(BASE, config.seeds[0])]
@@ -123,7 +128,7 @@ def plan(config: SweepConfig, pool: Pool, heldout: Pool | None, model: str) -> l
         else:
             grid = [(s, seed) for s in config.strategies for seed in config.seeds]
         for strategy, seed in grid:
-            key = cell_key(config, pool, heldout, model, strategy, budget, seed)
+            key = cell_key(config, pool, heldout, model, strategy, budget, seed, evaluation)
             cells.append(Cell(strategy, budget, seed, key))
     return cells
 

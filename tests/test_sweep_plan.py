@@ -86,3 +86,24 @@ def test_the_key_holds_the_precision_this_machine_trains_in(loaded, monkeypatch)
     plain = keys()
     assert plain["random budget=12 seed=0"] != forced["random budget=12 seed=0"]
     assert plain["base budget=0 seed=0"] == forced["base budget=0 seed=0"]  # nothing is trained
+
+
+def test_keys_hold_evaluation_data_by_content_not_by_location(loaded, data_dir, tmp_path):
+    """A study moved to another data folder keeps its finished cells; a different slice does not."""
+    moved = tmp_path / "mmlu"
+    for split in ("dev", "test"):
+        (moved / split).mkdir(parents=True)
+        for subject in ("anatomy", "virology"):
+            name = f"{subject}_{split}.csv"
+            (moved / split / name).write_bytes((data_dir / "mmlu" / split / name).read_bytes())
+
+    def keys(path, **params):
+        mmlu = ComponentSpec("mmlu_native", {"path": str(path), "subjects": ["anatomy", "virology"]} | params)
+        cells = plan(config(evaluators=(mmlu,)), loaded.pool, loaded.heldout, model="m")
+        return [c.key for c in cells]
+
+    assert keys(data_dir / "mmlu", limit_per_subject=3) == keys(moved, limit_per_subject=3)
+    assert keys(moved, limit_per_subject=3) != keys(moved, limit_per_subject=4)
+    assert keys(moved, limit_per_subject=3, progress=False) == keys(moved, limit_per_subject=3)
+    (moved / "test" / "virology_test.csv").write_text("Edited question?,a,b,c,d,A\n")
+    assert keys(data_dir / "mmlu", limit_per_subject=3) != keys(moved, limit_per_subject=3)

@@ -49,6 +49,11 @@ class Evaluator(Component, ABC):
     def check(self) -> None:
         """Fail now on unusable evaluation data (a sweep calls this before any training)."""
 
+    def fingerprint_params(self) -> dict[str, Any]:
+        """The parameters that decide the results (sweep cell keys): display settings left out; an
+        evaluator that reads data by location replaces the location with the content it reads."""
+        return {k: v for k, v in self.get_params().items() if k != "progress"}
+
 
 EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry("evaluator", Evaluator, "selbench.evaluators")
 register_evaluator: Callable[[str], Callable[[type[Evaluator]], type[Evaluator]]] = EVALUATORS.register

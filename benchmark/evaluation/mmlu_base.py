@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 
 import numpy as np
 
 from benchmark.data.mmlu import MMLUQuestion, few_shot_examples, load_mmlu
 from benchmark.evaluation.base import EvalResult, Evaluator, accuracy_metrics
 from benchmark.evaluation.mmlu_prompts import check_format
+from benchmark.types import content_hash
 
 
 def mmlu_slice(
@@ -61,6 +63,15 @@ class MMLUEvaluator(Evaluator):
 
     def check(self) -> None:
         self.questions()
+
+    def fingerprint_params(self) -> dict[str, object]:
+        """The questions and few-shot examples by content: the same slice read from another folder or
+        from the hub keys the same results."""
+        test, shots = self.questions()
+        where = {"path", "hub_id", "subjects", "limit_per_subject"}
+        params = {k: v for k, v in super().fingerprint_params().items() if k not in where}
+        content = [asdict(q) for q in test], {s: [asdict(q) for q in qs] for s, qs in shots.items()}
+        return params | {"questions": content_hash(*content)}
 
     def result(self, test: list[MMLUQuestion], predictions: list[int], **details: object) -> EvalResult:
         """Accuracy micro over questions and macro over subjects, with standard errors."""
