@@ -20,12 +20,14 @@ def content_hash(*parts: object, length: int = 16) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One instruction example. ``response`` is the label that annotation buys."""
+    """One instruction example. ``response`` is the label that annotation buys; ``choices``: the fixed
+    answer options of its template when it is a classification (``data.labels``), else empty."""
 
     prompt: str
     response: str
     task: str
     source: str
+    choices: tuple[str, ...] = ()
     uid: str = field(init=False)
 
     def __post_init__(self) -> None:

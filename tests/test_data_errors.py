@@ -45,6 +45,17 @@ def test_empty_flan_folder(tmp_path):
         load("flan", path=str(tmp_path))
 
 
+def test_flan_records_without_a_completion_are_left_out(tmp_path, caplog):
+    def line(prompt, completion):
+        return json.dumps({"prompt": prompt, "completion": completion + "<|endoftext|>"}) + "\n"
+
+    write(tmp_path / "imdb_a.jsonl", line("p1", "positive") + line("p2", "") + line("p3", "negative"))
+    write(tmp_path / "trec_b.jsonl", line("q1", "") + line("q2", " "))
+    pool = load("flan", path=str(tmp_path), task_level="coarse").pool
+    assert [(ex.prompt, ex.task) for ex in pool.examples] == [("p1", "imdb"), ("p3", "imdb")]
+    assert "3 records with an empty completion left out (imdb_a.jsonl: 1, trec_b.jsonl: 2)" in caplog.text
+
+
 def test_malformed_json_line_names_file_and_line(tmp_path):
     path = write(tmp_path / "d.jsonl", dolly_line() + "\n" + '{"instruction": "i", \n')
     with pytest.raises(DataError, match=r"d\.jsonl:3: not valid JSON .*Fix or remove that line"):

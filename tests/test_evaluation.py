@@ -6,7 +6,7 @@ from benchmark.data.mmlu import MMLUQuestion
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import EVALUATORS, build_evaluator
 from benchmark.evaluation.base import accuracy_metrics
-from benchmark.evaluation.heldout import label_set, normalise
+from benchmark.evaluation.heldout import normalise
 from benchmark.evaluation.mmlu_lm_eval import write_task_configs
 from benchmark.evaluation.mmlu_prompts import context, encode_pair
 from tests.fake_tokenizer import CharTokenizer
@@ -55,12 +55,9 @@ def test_generated_lm_eval_task_configs(tmp_path):
     assert yaml.safe_load((tmp_path / f"{group}.yaml").read_text())["task"] == tasks
 
 
-def test_normalise_and_label_sets():
+def test_normalise():
     assert normalise('  "Furu."  ') == "furu"
     assert normalise("Even") == "even"
-    assert label_set(["yes", "no", "yes"], 10) == ["no", "yes"]
-    assert label_set(["12", "7", "30"], 10) is None  # no repetition: open answers
-    assert label_set([str(i % 20) for i in range(100)], 10) is None  # too many labels
 
 
 def test_accuracy_metrics():

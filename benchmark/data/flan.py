@@ -7,6 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from benchmark.data.files import existing_path, load_hub_rows, read_jsonl, text_field
+from benchmark.data.labels import with_choices
 from benchmark.data.sources import register_source
 from benchmark.errors import DataError
 from benchmark.types import Example
@@ -39,7 +40,8 @@ def _load_local(folder: Path, task_level: str, dataset_prefixes: list[str] | Non
     if not paths:
         raise DataError(f"{folder}: no *.jsonl files. A FLAN folder holds one JSONL file per task template.")
     prefixes = dataset_prefixes if dataset_prefixes is not None else p3_dataset_names()
-    examples = []
+    examples, templates = [], []
+    unlabelled: dict[str, int] = {}  # file name -> records without a completion
     for path in paths:
         task = path.stem
         if task_level == "coarse":
@@ -49,14 +51,22 @@ def _load_local(folder: Path, task_level: str, dataset_prefixes: list[str] | Non
                     f"{path}: template {path.stem!r} starts with no known source data set name. "
                     "Add its data set to the flan option dataset_prefixes, or use task_level: fine."
                 )
-        before = len(examples)
         for lineno, record in read_jsonl(path):
             where = f"{path}:{lineno}"
             response = text_field(record, "completion", where).removesuffix(END_OF_TEXT).strip()
+            if not response:  # upstream records without a target: nothing to annotate or learn
+                unlabelled[path.name] = unlabelled.get(path.name, 0) + 1
+                continue
             examples.append(Example(text_field(record, "prompt", where), response, task, "flan"))
-        if len(examples) == before:
-            log.warning("%s holds no examples; its task is left out", path)
-    return examples
+            templates.append(path.stem)
+    if unlabelled:
+        log.warning(
+            "%s: %d records with an empty completion left out (%s)",
+            folder,
+            sum(unlabelled.values()),
+            ", ".join(f"{name}: {n}" for name, n in unlabelled.items()),
+        )
+    return with_choices(examples, templates)
 
 
 @register_source("flan")
@@ -88,16 +98,20 @@ def load_flan(
     rows = load_hub_rows(
         hub_id,
         split=split,
-        columns=[prompt_column, response_column, task_col],
+        columns=list(dict.fromkeys([prompt_column, response_column, task_column, task_col])),
         streaming=streaming,
         max_rows=max_rows,
     )
-    return [
-        Example(
-            text_field(row, prompt_column, f"{hub_id} row {i}"),
-            text_field(row, response_column, f"{hub_id} row {i}"),
-            text_field(row, task_col, f"{hub_id} row {i}"),
-            "flan",
+    examples, templates = [], []
+    for i, row in rows:
+        where = f"{hub_id} row {i}"
+        examples.append(
+            Example(
+                text_field(row, prompt_column, where),
+                text_field(row, response_column, where),
+                text_field(row, task_col, where),
+                "flan",
+            )
         )
-        for i, row in rows
-    ]
+        templates.append(text_field(row, task_column, where))
+    return with_choices(examples, templates)

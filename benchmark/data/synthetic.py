@@ -156,6 +156,13 @@ TASKS: dict[str, Generator] = {
     "contains": _contains,
 }
 
+# The classification tasks: their answer options, scored by log-likelihood in held-out evaluation.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "parity": ("even", "odd"),
+    "contains": ("no", "yes"),
+    "count_words": tuple(str(n) for n in range(2, 10)),
+}
+
 
 def _generate(task: str, n: int, seed: int) -> list[Example]:
     """``n`` examples of ``task`` with distinct prompts; the stream depends only on (seed, task)."""
@@ -170,7 +177,8 @@ def _generate(task: str, n: int, seed: int) -> list[Example]:
         raise DataError(
             f"synthetic task {task!r} yields only {len(seen)} distinct examples; lower examples_per_task."
         )
-    return [Example(prompt, answer, task, "synthetic") for prompt, answer in seen.items()]
+    choices = CHOICES.get(task, ())
+    return [Example(prompt, answer, task, "synthetic", choices) for prompt, answer in seen.items()]
 
 
 @register_source("synthetic")

@@ -42,6 +42,8 @@ def accuracy_metrics(correct_by_task: dict[str, np.ndarray]) -> dict[str, float]
 class Evaluator(Component, ABC):
     """Measures a model. Parameters are explicit keyword arguments stored unchanged (as for strategies)."""
 
+    version = 1  # raised when the evaluator's results change for the same parameters (keys change)
+
     @abstractmethod
     def evaluate(self, model: Any, tokenizer: Any, *, heldout: Pool | None = None) -> EvalResult:
         """Evaluate ``model``; ``heldout`` is the pool's held-out split, for evaluators that need it."""
@@ -52,7 +54,7 @@ class Evaluator(Component, ABC):
     def fingerprint_params(self) -> dict[str, Any]:
         """The parameters that decide the results (sweep cell keys): display settings left out; an
         evaluator that reads data by location replaces the location with the content it reads."""
-        return {k: v for k, v in self.get_params().items() if k != "progress"}
+        return {k: v for k, v in self.get_params().items() if k != "progress"} | {"version": self.version}
 
 
 EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry("evaluator", Evaluator, "selbench.evaluators")

@@ -1,14 +1,16 @@
 """Accuracy on held-out examples of the pool's own tasks: does a selection cover the tasks?
 
-A task whose answers come from a small fixed label set (yes/no, even/odd, a rating) is scored by
-log-likelihood: the model picks the label it finds most likely after the prompt. Other tasks are scored
-by exact match of the model's greedy answer, after normalising case, surrounding space, quotes and final
-punctuation. Accuracy is reported per task and averaged over tasks (macro) and over examples (micro).
+An example whose template is a classification (its ``choices``, read off the whole source data by
+``data.labels``: yes/no, a rating, A-D) is scored by log-likelihood: the model picks the choice it finds
+most likely after the prompt. Every other example is scored by exact match of the model's greedy answer,
+after normalising case, surrounding space, quotes and final punctuation. Accuracy is reported per task
+and averaged over tasks (macro) and over examples (micro).
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -26,28 +28,22 @@ def normalise(text: str) -> str:
     return text.strip("\"'`").rstrip(".!").strip()
 
 
-def label_set(responses: list[str], max_labels: int) -> list[str] | None:
-    """The task's labels when its answers repeat a few distinct values, else None (open answers)."""
-    labels = sorted(set(responses))
-    return labels if len(labels) <= max_labels and len(labels) < len(responses) else None
-
-
 @register_evaluator("heldout")
 class HeldoutAccuracy(Evaluator):
-    """Per-task accuracy on the pool's held-out split (label log-likelihood or exact match)."""
+    """Per-task accuracy on the pool's held-out split (log-likelihood over choices or exact match)."""
+
+    version = 2  # 2: choices from the source data (1: label sets from the held-out answers)
 
     def __init__(
         self,
         *,
         max_new_tokens: int = 16,
         max_prompt_tokens: int = 256,
-        max_labels: int = 10,
         batch_size: int = 16,
         progress: bool = True,
     ) -> None:
         self.max_new_tokens = max_new_tokens
         self.max_prompt_tokens = max_prompt_tokens
-        self.max_labels = max_labels
         self.batch_size = batch_size
         self.progress = progress
 
@@ -60,22 +56,17 @@ class HeldoutAccuracy(Evaluator):
         prompt_ids = tokenize_prompts(tokenizer, [ex.prompt for ex in examples], self.max_prompt_tokens)
         task_ids = heldout.task_ids()
         correct = np.zeros(len(examples), dtype=bool)
-        kinds = {}
+        by_choices: dict[tuple[str, ...], list[int]] = defaultdict(list)
         open_rows = []
-        for t, task in enumerate(heldout.tasks):
-            rows = np.flatnonzero(task_ids == t)
-            labels = label_set([examples[i].response for i in rows], self.max_labels)
-            kinds[task] = "labels" if labels else "exact_match"
-            if labels is None:
-                open_rows += rows.tolist()
-                continue
-            label_ids = tokenizer(
-                [format_response(tokenizer, lab) for lab in labels], add_special_tokens=False
-            )
-            items = [Choices(prompt_ids[i], label_ids["input_ids"]) for i in rows]
+        for i, ex in enumerate(examples):
+            (by_choices[ex.choices] if len(ex.choices) >= 2 else open_rows).append(i)
+        for choices, rows in by_choices.items():
+            choice_ids = tokenizer([format_response(tokenizer, c) for c in choices], add_special_tokens=False)
+            items = [Choices(prompt_ids[i], choice_ids["input_ids"]) for i in rows]
             scores = score_choices(model, tokenizer, [], items, letter=False, batch_size=self.batch_size)
-            picked = scores.argmax(1)
-            correct[rows] = [labels[p] == examples[i].response for p, i in zip(picked, rows, strict=True)]
+            correct[rows] = [
+                choices[p] == examples[i].response for p, i in zip(scores.argmax(1), rows, strict=True)
+            ]
         if open_rows:
             out = greedy_generate(
                 model,
@@ -96,5 +87,5 @@ class HeldoutAccuracy(Evaluator):
             accuracy_metrics(by_task),
             {task: float(c.mean()) for task, c in by_task.items()},
             len(examples),
-            {"scoring": kinds},
+            {"scored_by_choices": len(examples) - len(open_rows)},
         )
