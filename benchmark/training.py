@@ -33,7 +33,8 @@ METHODS = ("lora", "full")
 class TrainingConfig:
     """SFT settings (cf. TRL's SFTConfig). ``bf16=None``: bfloat16 autocast where the hardware computes
     in bfloat16 natively (CUDA; CPUs with AVX512-BF16 or AMX, 1.75x the float32 tokens/s measured on
-    such a 2-core CPU), float32 elsewhere. Runs record what was used."""
+    such a 2-core CPU), float32 elsewhere. Runs record what was used. Sweeps and ``selbench finetune``
+    evaluate in the same precision."""
 
     method: str = "lora"
     lora_r: int = 16

@@ -291,6 +291,7 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
         batch_size=args.train_batch_size,
         max_length=args.max_length,
         seed=args.training_seed,
+        bf16={"auto": None, "bf16": True, "fp32": False}[args.precision],
     )
     record = {
         "pool": loaded.pool.name,
@@ -476,6 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--train-batch-size", type=int, default=8)
     finetune.add_argument("--max-length", type=int, default=256)
     finetune.add_argument("--training-seed", type=int, default=0)
+    finetune.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "bf16", "fp32"),
+        help="training and evaluation on CPU: bfloat16 autocast or float32 (auto: bf16 where the CPU has it)",
+    )
     finetune.add_argument(
         "--evaluators",
         nargs="+",
