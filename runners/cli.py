@@ -293,6 +293,7 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
         seed=args.training_seed,
         bf16={"auto": None, "bf16": True, "fp32": False}[args.precision],
     )
+    started = provenance()  # the code that runs, even if the checkout moves on before the run ends
     record = {
         "pool": loaded.pool.name,
         "pool_fingerprint": loaded.pool.fingerprint(),
@@ -314,7 +315,7 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
             f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
             f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
         )
-    record |= {"command": args.command_line, "provenance": provenance()}
+    record |= {"command": args.command_line, "provenance": started}
     atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=1))
     console.print(table)
     console.print(f"run written to {run_dir}")

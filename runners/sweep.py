@@ -281,9 +281,10 @@ def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run
 
 
 def run_and_store(
-    cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, store: RunStore, config: dict[str, Any]
+    cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, store: RunStore, shared: dict[str, Any]
 ) -> str | None:
-    """Run one cell and store its record; the error text when it fails (the sweep goes on).
+    """Run one cell and store its record with ``shared`` (what every record of the sweep carries); the
+    error text when it fails (the sweep goes on).
 
     A failure's traceback is kept in ``failures/<key>.txt`` beside the store until the cell succeeds.
     """
@@ -293,7 +294,7 @@ def run_and_store(
     except Exception as err:  # any error of one cell is recorded; the other cells still run
         atomic_write_text(failure, f"{cell.label}\n{traceback.format_exc()}")
         return f"{type(err).__name__}: {err}"
-    store.save(cell.key, record | {"config": config, "provenance": provenance()})
+    store.save(cell.key, record | shared)
     failure.unlink(missing_ok=True)
     return None
 
@@ -308,7 +309,7 @@ def _run_on_ray(
     heldout: Pool | None,
     harness: Harness,
     store: RunStore,
-    config: dict[str, Any],
+    shared: dict[str, Any],
     address: str | None,
     progress: bool,
 ) -> list[str | None]:
@@ -318,7 +319,7 @@ def _run_on_ray(
     ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     task = ray.remote(num_gpus=gpus, max_retries=0)(run_and_store)
-    refs = {task.remote(cell, pool, heldout, harness, store, config): i for i, cell in enumerate(todo)}
+    refs = {task.remote(cell, pool, heldout, harness, store, shared): i for i, cell in enumerate(todo)}
     errors: list[str | None] = [None] * len(todo)
     with tqdm(total=len(todo), desc="sweep (ray)", unit="cell", disable=not progress) as bar:
         pending = list(refs)
@@ -343,12 +344,14 @@ def execute(
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
     outcome = SweepOutcome([], [c for c in cells if store.load(c.key) is not None], {})
     todo = [c for c in cells if c not in outcome.skipped]
-    resolved = asdict(config)  # stored with every record: the settings after overrides
+    # stored with every record: the settings after overrides, and the code as the sweep started (the
+    # checkout may move on during a long sweep)
+    shared = {"config": asdict(config), "provenance": provenance()}
     if executor == "ray":
-        errors = _run_on_ray(todo, loaded.pool, loaded.heldout, harness, store, resolved, address, progress)
+        errors = _run_on_ray(todo, loaded.pool, loaded.heldout, harness, store, shared, address, progress)
     elif executor == "local":
         errors = [
-            run_and_store(cell, loaded.pool, loaded.heldout, harness, store, resolved)
+            run_and_store(cell, loaded.pool, loaded.heldout, harness, store, shared)
             for cell in tqdm(todo, desc=f"sweep {config.name}", unit="cell", disable=not progress)
         ]
     else:

@@ -39,6 +39,7 @@ def test_sweep_runs_every_cell_once_and_resumes(store):
     assert all(r["evaluations"]["heldout"]["metrics"]["acc"] == 1.0 for r in uniform)  # 15 tasks, 15 examples
     assert all(len(r["selection"]["uids"]) == r["cell"]["budget"] for r in records)
     assert all(r["provenance"]["git"]["commit"] for r in records)
+    assert len({r["provenance"]["created"] for r in records}) == 1  # the code as the sweep started
     assert records[0]["config"]["seeds"] == [0, 1]  # the resolved configuration, with every setting
     assert records[0]["config"]["training"]["learning_rate"] == 2e-4
 
