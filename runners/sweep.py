@@ -97,10 +97,11 @@ def cell_key(
     budget: int,
     seed: int,
     evaluation: list[dict[str, Any]],
+    bf16: bool,
 ) -> str:
     """Hash of everything that determines the cell's result (and nothing that does not);
-    ``evaluation``: ``_evaluation_settings(config)``, computed once per plan."""
-    bf16 = _resolved_bf16(config)
+    ``evaluation`` and ``bf16``: ``_evaluation_settings(config)`` and ``_resolved_bf16(config)``,
+    computed once per plan."""
     features: dict[str, Any] = {}
     if strategy not in (BASE, FULL) and STRATEGIES.build(strategy.name, strategy.params).required_features():
         features = {k: v for k, v in asdict(config.scorer).items() if k in SCORER_SETTINGS}
@@ -122,7 +123,7 @@ def cell_key(
 def plan(config: SweepConfig, pool: Pool, heldout: Pool | None, model: str) -> list[Cell]:
     """The sweep's cells in a stable order: budgets ascending, then strategies, then seeds."""
     cells = []
-    evaluation = _evaluation_settings(config)
+    evaluation, bf16 = _evaluation_settings(config), _resolved_bf16(config)
     for budget in resolve_budgets(config.budgets, len(pool)):
         if budget == 0:
             grid = [(BASE, config.seeds[0])]
@@ -131,7 +132,7 @@ def plan(config: SweepConfig, pool: Pool, heldout: Pool | None, model: str) -> l
         else:
             grid = [(s, seed) for s in config.strategies for seed in config.seeds]
         for strategy, seed in grid:
-            key = cell_key(config, pool, heldout, model, strategy, budget, seed, evaluation)
+            key = cell_key(config, pool, heldout, model, strategy, budget, seed, evaluation, bf16)
             cells.append(Cell(strategy, budget, seed, key))
     return cells
 
