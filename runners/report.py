@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -244,7 +245,8 @@ def paired_comparison(frame: pd.DataFrame, baseline: str = "random") -> pd.DataF
     are the cell's seed, so a pair shares everything but the strategy).
 
     Per budget: mean difference and a two-sided paired t-test over seeds. Over all budgets below the full
-    pool: the same t-test and the Wilcoxon signed-rank test on every (budget, seed) pair.
+    pool: the same t-test and the Wilcoxon signed-rank test on every (budget, seed) pair, the latter also
+    Benjamini-Hochberg adjusted over the strategies (one comparison per strategy is many tests at once).
     """
     from scipy import stats as tests
 
@@ -258,7 +260,9 @@ def paired_comparison(frame: pd.DataFrame, baseline: str = "random") -> pd.DataF
             return float("nan")
         if np.allclose(diff, 0):  # identical results: no evidence of a difference
             return 1.0
-        return float(test(diff).pvalue)
+        with warnings.catch_warnings():  # near-identical differences: scipy warns, the p-value stands
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return float(test(diff).pvalue)
 
     def t_test(diff: np.ndarray) -> Any:  # paired t-test = one-sample t-test of the differences
         return tests.ttest_1samp(diff, 0.0)
@@ -277,7 +281,21 @@ def paired_comparison(frame: pd.DataFrame, baseline: str = "random") -> pd.DataF
             "pairs": len(diff),
         }
         rows.append(row)
-    return pd.DataFrame(rows).set_index("strategy")
+    table = pd.DataFrame(rows).set_index("strategy")
+    tested = table["all: p (wilcoxon)"].notna()
+    table["all: p (wilcoxon, BH)"] = np.nan
+    if tested.any():
+        table.loc[tested, "all: p (wilcoxon, BH)"] = tests.false_discovery_control(
+            table.loc[tested, "all: p (wilcoxon)"].to_numpy()
+        )
+    return table
+
+
+def p_text(p: float) -> str:
+    """A p-value as people cite it: two significant digits, never a bare 0.00."""
+    if np.isnan(p):
+        return "p=n/a"
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
 
 
 def format_comparison(comparison: pd.DataFrame, baseline: str = "random") -> str:
@@ -286,7 +304,7 @@ def format_comparison(comparison: pd.DataFrame, baseline: str = "random") -> str
 
     def texts(diffs: pd.Series, ps: pd.Series) -> list[str]:
         return [
-            f"{d:+.3f}" if np.isnan(p) else f"{d:+.3f} (p={p:.2f}){'*' if p < 0.05 else ''}"
+            f"{d:+.3f}" if np.isnan(p) else f"{d:+.3f} ({p_text(p)}){'*' if p < 0.05 else ''}"
             for d, p in zip(diffs, ps, strict=True)
         ]
 
@@ -300,7 +318,8 @@ def format_comparison(comparison: pd.DataFrame, baseline: str = "random") -> str
         index=comparison.index,
     )
     table["all budgets (paired t)"] = texts(comparison["all: diff"], comparison["all: p (t)"])
-    table["all budgets: Wilcoxon p"] = [f"{p:.2f}" for p in comparison["all: p (wilcoxon)"]]
+    table["all budgets: Wilcoxon"] = [p_text(p) for p in comparison["all: p (wilcoxon)"]]
+    table["Wilcoxon, BH-adjusted"] = [p_text(p) for p in comparison["all: p (wilcoxon, BH)"]]
     table["pairs"] = comparison["pairs"]
     table.index.name = f"difference to {baseline}"
     return table.to_markdown()

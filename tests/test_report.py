@@ -120,8 +120,14 @@ def test_paired_comparison_matches_budgets_and_seeds():
     assert better["all: p (t)"] == pytest.approx(tests.ttest_1samp(diffs, 0).pvalue)
     assert better["all: p (t)"] < 0.05
     assert table.loc["same", "all: p (t)"] == 1.0
+    wilcoxon = table["all: p (wilcoxon)"]
+    assert table["all: p (wilcoxon, BH)"].tolist() == pytest.approx(
+        tests.false_discovery_control(wilcoxon.to_numpy()).tolist()
+    )
+    assert (table["all: p (wilcoxon, BH)"] >= wilcoxon).all()
     markdown = format_comparison(table)
-    assert "+0.105 (p=0.00)*" in markdown
+    assert "+0.105 (p<0.001)*" in markdown
+    assert "BH-adjusted" in markdown
     assert "difference to random" in markdown
     with pytest.raises(SelbenchError, match="baseline strategy 'random'"):
         paired_comparison(frame[frame["strategy"] != "random"])
