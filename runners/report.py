@@ -199,7 +199,7 @@ def report_provenance(records: list[dict[str, Any]], command: str) -> dict[str, 
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "report_code": git_commit(),
         "cells": len(records),
-        "cells_computed": {"first": created[0], "last": created[-1]},
+        "runs_started": {"first": created[0], "last": created[-1]},  # a sweep stamps its start on its cells
         "cell_code_commits": sorted({str(r["provenance"]["git"]["commit"]) for r in records}),
         "configs": [json.loads(c) for c in sorted(configs)],
     }
