@@ -50,22 +50,6 @@ def test_hub_code_path_reads_a_dataset_folder(tmp_path):
     assert [ex.task for ex in load_flan(hub_id=str(tmp_path / "flan"))] == ["t1", "t2"]
     assert [ex.task for ex in load_flan(hub_id=str(tmp_path / "flan"), task_level="coarse")] == ["T0", "Flan"]
 
-
-def test_flan_hub_choices_are_read_per_template_at_either_task_level(tmp_path):
-    """A coarse task mixes templates; each template's answers make its own choices."""
-    (tmp_path / "flan").mkdir()
-    pd.DataFrame(
-        {
-            "inputs": ["a", "b", "c", "d", "e"],
-            "targets": ["yes", "no", "yes", "positive", "negative"],
-            "task_name": ["qqp_dup", "qqp_dup", "qqp_dup", "qqp_tone", "qqp_tone"],
-            "task_source": ["qqp"] * 5,
-        }
-    ).to_parquet(tmp_path / "flan" / "train.parquet")
-    for level in ("fine", "coarse"):
-        examples = load_flan(hub_id=str(tmp_path / "flan"), task_level=level)
-        assert [ex.choices for ex in examples] == [("no", "yes")] * 3 + [("negative", "positive")] * 2
-
     mmlu = tmp_path / "mmlu"
     (mmlu / "all").mkdir(parents=True)
     pd.DataFrame(
@@ -81,6 +65,22 @@ def test_flan_hub_choices_are_read_per_template_at_either_task_level(tmp_path):
     )
     questions = load_mmlu(hub_id=str(mmlu))
     assert [(q.subject, q.answer_letter) for q in questions] == [("anatomy", "D"), ("law", "A")]
+
+
+def test_flan_hub_choices_are_read_per_template_at_either_task_level(tmp_path):
+    """A coarse task mixes templates; each template's answers make its own choices."""
+    (tmp_path / "flan").mkdir()
+    pd.DataFrame(
+        {
+            "inputs": ["a", "b", "c", "d", "e"],
+            "targets": ["yes", "no", "yes", "positive", "negative"],
+            "task_name": ["qqp_dup", "qqp_dup", "qqp_dup", "qqp_tone", "qqp_tone"],
+            "task_source": ["qqp"] * 5,
+        }
+    ).to_parquet(tmp_path / "flan" / "train.parquet")
+    for level in ("fine", "coarse"):
+        examples = load_flan(hub_id=str(tmp_path / "flan"), task_level=level)
+        assert [ex.choices for ex in examples] == [("no", "yes")] * 3 + [("negative", "positive")] * 2
 
 
 def test_flan_local_folder_task_levels(tmp_path):
