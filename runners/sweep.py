@@ -304,6 +304,12 @@ def failure_path(store: RunStore, cell: Cell) -> Path:
     return store.root.parent / "failures" / f"{cell.key}.txt"
 
 
+def largest_first(cells: list[Cell]) -> list[int]:
+    """Indices of ``cells`` by budget, largest first (ties in plan order): the order to hand cells to
+    parallel workers so that they finish together."""
+    return sorted(range(len(cells)), key=lambda i: cells[i].budget, reverse=True)
+
+
 def _run_on_ray(
     todo: list[Cell],
     pool: Pool,
@@ -314,17 +320,15 @@ def _run_on_ray(
     address: str | None,
     progress: bool,
 ) -> list[str | None]:
-    """Cells as Ray tasks (one GPU each when the cluster has GPUs); records land in the same store.
-    Largest budgets are submitted first, so that the workers finish together rather than one long
-    full-pool cell running alone at the end."""
+    """Cells as Ray tasks (one GPU each when the cluster has GPUs), submitted ``largest_first``; records
+    land in the same store."""
     import ray
 
     ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     task = ray.remote(num_gpus=gpus, max_retries=0)(run_and_store)
-    largest_first = sorted(range(len(todo)), key=lambda i: todo[i].budget, reverse=True)
     common = [ray.put(x) for x in (pool, heldout, harness, store, shared)]  # stored once, not per task
-    refs = {task.remote(todo[i], *common): i for i in largest_first}
+    refs = {task.remote(todo[i], *common): i for i in largest_first(todo)}
     errors: list[str | None] = [None] * len(todo)
     with tqdm(total=len(todo), desc="sweep (ray)", unit="cell", disable=not progress) as bar:
         pending = list(refs)

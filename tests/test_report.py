@@ -98,7 +98,7 @@ def test_paired_comparison_matches_budgets_and_seeds():
     import pandas as pd
     from scipy import stats as tests
 
-    from runners.report import format_comparison, paired_comparison
+    from runners.report import format_comparison, p_text, paired_comparison
 
     rows = []
     for budget in (10, 20):
@@ -128,6 +128,12 @@ def test_paired_comparison_matches_budgets_and_seeds():
     markdown = format_comparison(table)
     assert "+0.105 (p<0.001)*" in markdown
     assert "BH-adjusted" in markdown
+    assert [p_text(p) for p in (0.0382, 0.2, 0.0004, float("nan"))] == [
+        "p=0.038",
+        "p=0.2",
+        "p<0.001",
+        "p=n/a",
+    ]
     assert "difference to random" in markdown
     with pytest.raises(SelbenchError, match="baseline strategy 'random'"):
         paired_comparison(frame[frame["strategy"] != "random"])

@@ -131,3 +131,15 @@ def test_ray_executor_gives_the_local_results(tmp_path):
     assert len(outcome.done) == 9
     assert not outcome.failed
     assert comparable(remote) == comparable(local)
+
+
+def test_ray_gets_the_largest_budgets_first_in_plan_order():
+    from runners.sweep import Cell, largest_first
+
+    random = ComponentSpec("random")
+
+    cells = [
+        Cell(random, b, seed, f"k{i}")
+        for i, (b, seed) in enumerate([(0, 0), (5, 0), (20, 0), (5, 1), (20, 1)])
+    ]
+    assert largest_first(cells) == [2, 4, 1, 3, 0]
