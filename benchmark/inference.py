@@ -21,11 +21,14 @@ from benchmark.prompting import left_pad, length_batches
 
 @dataclass(frozen=True)
 class TokenScores:
-    """Per sequence: summed log-probability, mean probability and mean entropy (nats) of its scored tokens."""
+    """Per sequence: summed log-probability, mean probability and mean entropy (nats) of its scored
+    tokens; for teacher-forced continuations also whether each scored token was the model's most likely
+    one (then greedy decoding would have produced the continuation exactly)."""
 
     sum_logprob: np.ndarray
     mean_prob: np.ndarray
     mean_entropy: np.ndarray
+    greedy: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def score_continuations(
     """Teacher-forced scores of each continuation after its context; logits only where they are scored."""
     sequences = [list(c) + list(x) for c, x in zip(contexts, continuations, strict=True)]
     stats = np.empty((3, len(sequences)))
+    greedy = np.empty(len(sequences), dtype=bool)
     batches = list(length_batches([len(s) for s in sequences], batch_size))
     for batch in tqdm(batches, desc="score", unit="batch", disable=not progress):
         inputs = left_pad([sequences[i] for i in batch], tokenizer.pad_token_id, model.device)
@@ -125,7 +129,8 @@ def score_continuations(
         column = torch.arange(keep - 1, device=model.device)
         valid = (column[None, :] >= (keep - 1 - lengths)[:, None]).float()
         stats[:, batch] = _reduce(logp, targets, valid)
-    return TokenScores(*stats)
+        greedy[batch] = ((logp.argmax(-1) == targets) | (valid == 0)).all(1).cpu().numpy()
+    return TokenScores(*stats, greedy=greedy)
 
 
 def _right_pad(rows: list[list[int]], pad_id: int, device: Any) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,10 +8,13 @@ fine-tuned model learns to stop.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
+
+from benchmark.errors import SelbenchError
 
 PLAIN_TEMPLATE = "### Instruction:\n{prompt}\n\n### Response:\n"
 
@@ -30,12 +33,53 @@ def format_response(tokenizer: Any, response: str) -> str:
     return response + tokenizer.eos_token
 
 
-def tokenize_prompts(tokenizer: Any, prompts: Sequence[str], max_tokens: int) -> list[list[int]]:
-    """Token ids of each formatted prompt, cut from the left to ``max_tokens`` so the end (the question
-    and the generation header) is kept."""
-    texts = [format_prompt(tokenizer, p) for p in prompts]
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    return [seq[-max_tokens:] for seq in ids]
+@dataclass(frozen=True)
+class PromptTokens:
+    """Token ids of formatted prompts and how many had to be cut to fit."""
+
+    ids: list[list[int]]
+    truncated: int
+
+
+PROMPT_SLOT = "\x00PROMPT\x00"
+
+
+def template_ends(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """Token ids of the prompt format before and after the prompt text (chat header, response header)."""
+    before, after = format_prompt(tokenizer, PROMPT_SLOT).split(PROMPT_SLOT)
+    encode = tokenizer([before, after], add_special_tokens=False)["input_ids"]
+    return encode[0], encode[1]
+
+
+def _head_length(tokenizer: Any, prompt: str, room: int) -> int:
+    """How many leading tokens of a cut prompt to keep: half the room, or its whole first paragraph (the
+    instruction, in the ``instruction\n\ncontext`` layout) when that fits in three quarters of it."""
+    first = prompt.split("\n\n", 1)[0]
+    first_tokens = len(tokenizer(first, add_special_tokens=False)["input_ids"]) if first != prompt else room
+    return max((room + 1) // 2, min(first_tokens, room - room // 4))
+
+
+def tokenize_prompts(tokenizer: Any, prompts: Sequence[str], max_tokens: int | Sequence[int]) -> PromptTokens:
+    """Token ids of each formatted prompt, at most ``max_tokens`` (one limit, or one per prompt). A longer
+    prompt loses the middle of its text: its start (the instruction: its whole first paragraph where it
+    fits), its end (the question) and the format around it (the chat and response headers) are kept, so
+    a cut prompt still asks the same task."""
+    limits = [max_tokens] * len(prompts) if isinstance(max_tokens, int) else list(max_tokens)
+    ids = tokenizer([format_prompt(tokenizer, p) for p in prompts], add_special_tokens=False)["input_ids"]
+    long = [i for i, seq in enumerate(ids) if len(seq) > limits[i]]
+    if long:
+        before, after = template_ends(tokenizer)
+        bodies = tokenizer([prompts[i] for i in long], add_special_tokens=False)["input_ids"]
+        for i, body in zip(long, bodies, strict=True):
+            room = limits[i] - len(before) - len(after)
+            if room < 2:
+                raise SelbenchError(
+                    f"a prompt limit of {limits[i]} tokens leaves no room for the prompt: the prompt format "
+                    f"alone takes {len(before) + len(after)} tokens. Raise max_prompt_tokens or max_length."
+                )
+            head = _head_length(tokenizer, prompts[i], room)
+            ids[i] = before + body[:head] + body[len(body) - (room - head) :] + after
+    return PromptTokens(ids, len(long))
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarray]:

@@ -86,6 +86,19 @@ class TaskConfidence:
         return dict(zip(self.tasks, self.mean.tolist(), strict=True))
 
 
+def scoring_prompts(tokenizer: Any, prompts: list[str], max_prompt_tokens: int) -> list[list[int]]:
+    """Prompt token ids for scoring; the prompts cut to fit (their middle removed) are counted in the log."""
+    tokens = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
+    if tokens.truncated:
+        log.warning(
+            "scoring: %d of %d prompts longer than max_prompt_tokens=%d lost the middle of their text",
+            tokens.truncated,
+            len(prompts),
+            max_prompt_tokens,
+        )
+    return tokens.ids
+
+
 def generation_confidence(
     model: Any,
     tokenizer: Any,
@@ -98,7 +111,7 @@ def generation_confidence(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, entropy) per prompt: the mean probability and the mean entropy (nats) of the tokens
     the model generates greedily, up to and including its first EOS."""
-    ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
+    ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
     out = greedy_generate(
         model, tokenizer, ids, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress
     )
@@ -118,7 +131,7 @@ def reference_confidence(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, entropy) of the gold responses, teacher-forced: over their first ``max_new_tokens``
     tokens (EOS included)."""
-    prompt_ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
+    prompt_ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
     texts = [format_response(tokenizer, r) for r in responses]
     response_ids = [ids[:max_new_tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
     scores = score_continuations(
@@ -138,7 +151,7 @@ def lm_mean_pool_embeddings(
     progress: bool = False,
 ) -> np.ndarray:
     """L2-normalised mean of the causal LM's last hidden states over each formatted prompt."""
-    ids = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
+    ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
     out = np.empty((len(prompts), model.config.hidden_size), dtype=np.float32)
     for batch in tqdm(
         list(length_batches([len(s) for s in ids], batch_size)), desc="lm embeddings", disable=not progress

@@ -8,6 +8,7 @@ exactly the text it is scored and evaluated with.
 from __future__ import annotations
 
 import json
+import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -43,7 +44,8 @@ class TrainingConfig:
     target_modules: str | tuple[str, ...] = "all-linear"
     learning_rate: float = 2e-4
     epochs: float = 3.0
-    max_steps: int | None = None  # overrides epochs when set
+    max_steps: int | None = None  # overrides epochs and min_steps when set
+    min_steps: int = 0  # at least this many optimizer steps: a small selection is repeated to reach them
     batch_size: int = 8
     gradient_accumulation_steps: int = 1
     max_length: int = 256
@@ -59,6 +61,8 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise SelbenchError(f"training method={self.method!r}: use one of {', '.join(METHODS)}.")
+        if isinstance(self.min_steps, bool) or not isinstance(self.min_steps, int) or self.min_steps < 0:
+            raise SelbenchError(f"training min_steps={self.min_steps!r}: must be a non-negative integer.")
         for name in ("lora_r", "batch_size", "gradient_accumulation_steps", "max_length"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise SelbenchError(f"training {name}={getattr(self, name)!r}: must be a positive integer.")
@@ -75,28 +79,37 @@ class TrainResult:
     final_loss: float
     loss_curve: list[dict[str, float]]
     bf16: bool  # whether bfloat16 autocast was used (``TrainingConfig.bf16=None`` decides by hardware)
+    prompts_cut: int = 0  # examples whose prompt lost the middle of its text to fit max_length
+    responses_cut: int = 0  # examples whose response lost its end
 
     @property
     def tokens_per_second(self) -> float:
         return self.train_tokens / self.seconds
 
 
-def tokenize_for_sft(
-    tokenizer: Any, examples: Sequence[Example], max_length: int
-) -> list[dict[str, list[int]]]:
+@dataclass(frozen=True)
+class SFTRows:
+    rows: list[dict[str, list[int]]]
+    prompts_cut: int  # prompts that lost the middle of their text to fit ``max_length``
+    responses_cut: int  # responses that lost their end
+
+
+def tokenize_for_sft(tokenizer: Any, examples: Sequence[Example], max_length: int) -> SFTRows:
     """input_ids = prompt + response (+ EOS), labels = IGNORE on the prompt. Too long: the response keeps
-    up to half of ``max_length`` and the prompt loses tokens from its start."""
-    prompts = tokenize_prompts(tokenizer, [ex.prompt for ex in examples], max_length)
+    at least half of ``max_length`` and the prompt loses the middle of its text (``tokenize_prompts``),
+    never its instruction or question."""
     responses = tokenizer(
         [format_response(tokenizer, ex.response) for ex in examples], add_special_tokens=False
-    )
-    rows = []
-    for prompt, response in zip(prompts, responses["input_ids"], strict=True):
+    )["input_ids"]
+    limits = [max_length - min(len(r), max_length // 2) for r in responses]
+    prompts = tokenize_prompts(tokenizer, [ex.prompt for ex in examples], limits)
+    rows, responses_cut = [], 0
+    for prompt, response in zip(prompts.ids, responses, strict=True):
         if len(prompt) + len(response) > max_length:
-            response = response[: max(max_length // 2, max_length - len(prompt))]
-            prompt = prompt[len(prompt) - (max_length - len(response)) :]
+            response = response[: max_length - len(prompt)]
+            responses_cut += 1
         rows.append({"input_ids": prompt + response, "labels": [IGNORE] * len(prompt) + response})
-    return rows
+    return SFTRows(rows, prompts.truncated, responses_cut)
 
 
 class CompletionCollator:
@@ -137,6 +150,15 @@ def _with_adapter(model: Any, config: TrainingConfig) -> Any:
     return get_peft_model(model, lora)
 
 
+def planned_steps(config: TrainingConfig, n_examples: int) -> int:
+    """Optimizer steps of a run on ``n_examples``: ``max_steps`` if set, else ``epochs`` over the data,
+    raised to ``min_steps`` (so that the smallest budgets still move the model)."""
+    if config.max_steps:
+        return config.max_steps
+    per_epoch = math.ceil(n_examples / (config.batch_size * config.gradient_accumulation_steps))
+    return max(math.ceil(config.epochs * per_epoch), config.min_steps)
+
+
 def uses_bf16(config: TrainingConfig, on_cuda: bool) -> bool:
     """``config.bf16``, or when None whether bfloat16 matmuls run natively here (CUDA, or a CPU with
     AVX512-BF16 or AMX; elsewhere autocast emulates them, slower)."""
@@ -168,8 +190,8 @@ def fine_tune(
         raise SelbenchError("fine_tune needs at least one example; budget 0 means evaluating the base model.")
     run_dir = Path(run_dir)
     set_seed(config.seed)
-    rows = tokenize_for_sft(tokenizer, examples, config.max_length)
-    dataset = Dataset.from_list([r | {"length": len(r["input_ids"])} for r in rows])
+    tokenized = tokenize_for_sft(tokenizer, examples, config.max_length)
+    dataset = Dataset.from_list([r | {"length": len(r["input_ids"])} for r in tokenized.rows])
     on_cuda = next(model.parameters()).device.type == "cuda"
     bf16 = uses_bf16(config, on_cuda)
     model = _with_adapter(model, config)
@@ -178,7 +200,7 @@ def fine_tune(
         per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         num_train_epochs=config.epochs,
-        max_steps=config.max_steps or -1,
+        max_steps=planned_steps(config, len(examples)),
         learning_rate=config.learning_rate,
         lr_scheduler_type=config.lr_scheduler,
         warmup_steps=config.warmup_ratio,
@@ -223,4 +245,14 @@ def fine_tune(
     merged = model.merge_and_unload() if config.method == "lora" and merge else model
     merged.eval()
     final = float(curve[-1]["loss"])
-    return TrainResult(merged, output.global_step, seconds, collator.tokens, final, curve, bf16)
+    return TrainResult(
+        merged,
+        output.global_step,
+        seconds,
+        collator.tokens,
+        final,
+        curve,
+        bf16,
+        tokenized.prompts_cut,
+        tokenized.responses_cut,
+    )

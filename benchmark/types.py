@@ -21,17 +21,24 @@ def content_hash(*parts: object, length: int = 16) -> str:
 @dataclass(frozen=True, slots=True)
 class Example:
     """One instruction example. ``response`` is the label that annotation buys; ``choices``: the fixed
-    answer options of its template when it is a classification (``data.labels``), else empty."""
+    answer options of its template when it is a classification (``data.labels``), else empty;
+    ``template``: the prompt template it was rendered with, where the source has several per task."""
 
     prompt: str
     response: str
     task: str
     source: str
     choices: tuple[str, ...] = ()
+    template: str = ""
     uid: str = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "uid", content_hash(self.prompt, self.response, self.task))
+
+    @property
+    def template_or_task(self) -> str:
+        """The finest label of how the prompt was written: its template, else its task."""
+        return self.template or self.task
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from rich.table import Table
 from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.config import SweepConfig, load_sweep_config
 from benchmark.data import SOURCES, PoolSpec, load_pool
+from benchmark.data.overlap import leakage
+from benchmark.data.pools import SPLITS
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
@@ -38,11 +40,9 @@ from runners.estimate import (
     training_tokens,
 )
 from runners.report import (
-    comparable,
-    format_comparison,
+    comparison_report,
     format_table,
     headline_metric,
-    paired_comparison,
     results_frame,
     savings_line,
     summary_table,
@@ -85,6 +85,21 @@ def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-per-task", type=int, help="seeded cap on pool examples per task")
     parser.add_argument("--max-examples", type=int, help="seeded cap on pool examples in total")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--split",
+        default="content",
+        choices=SPLITS,
+        help="held-out split: by shared source content (default) or by record (leaky; old studies only)",
+    )
+    parser.add_argument(
+        "--constant-label-share",
+        type=float,
+        default=0.9,
+        help="templates whose most common answer has this share are never held out",
+    )
+    parser.add_argument(
+        "--heldout-max-group", type=int, default=50, help="content groups larger than this are never held out"
+    )
 
 
 def _from_args(cls: type[T], args: argparse.Namespace, **overrides: object) -> T:
@@ -123,6 +138,24 @@ def cmd_describe(args: argparse.Namespace, console: Console) -> int:
         f"fingerprint {pool.fingerprint()}; exact duplicates dropped: {loaded.duplicates_dropped}; "
         f"tasks below min_per_task dropped: {len(loaded.small_tasks_dropped)}"
     )
+    if heldout is not None:
+        spec = _pool_spec(args)
+        source = SOURCES.get(spec.source)(**spec.options)  # boilerplate is read off the whole source
+        leak = leakage(pool.examples, heldout.examples, source)
+        console.print(
+            f"split by {spec.split}: {leak.leaked_groups} content groups on both sides; "
+            f"{leak.leaked_examples} of {leak.heldout_examples} held-out examples ({leak.rate:.1%}) share "
+            f"content with the pool, {leak.examples_with_same_answer} with the same answer; "
+            f"{loaded.overlap_dropped} pool examples left out for sharing a held-out example's content",
+            highlight=False,
+        )
+        console.print(
+            f"near-constant templates never held out: {len(loaded.constant_templates)}"
+            + (f" ({', '.join(loaded.constant_templates)})" if loaded.constant_templates else "")
+            + f"; tasks short of {spec.heldout_per_task} independent held-out groups: "
+            + (", ".join(loaded.heldout_short) or "none"),
+            highlight=False,
+        )
     return 0
 
 
@@ -405,10 +438,9 @@ def _print_report(
     console.print(f"{evaluator} {metric}, mean ± std over seeds (n), best per budget in bold")
     console.print(format_table(stats, records[0]["pool"]["size"]), highlight=False, markup=False)
     console.print(savings_line(stats), highlight=False)
-    if comparable(frame, baseline) and frame["seed"].nunique() > 1:
-        console.print(f"difference to {baseline} on the same budgets and seeds (* p < 0.05)")
-        comparison = format_comparison(paired_comparison(frame, baseline), baseline)
-        console.print(comparison, highlight=False, markup=False)
+    text, _ = comparison_report(frame, baseline)
+    if text:
+        console.print(text, highlight=False, markup=False)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:

@@ -43,18 +43,22 @@ def measured_rates(records: list[dict[str, Any]]) -> Rates:
 def mean_example_tokens(pool: Pool, tokenizer: Any, max_length: int) -> float:
     """Mean SFT length (prompt and response, truncated as in training) of the pool's examples."""
     return float(
-        np.mean([len(row["input_ids"]) for row in tokenize_for_sft(tokenizer, pool.examples, max_length)])
+        np.mean(
+            [len(row["input_ids"]) for row in tokenize_for_sft(tokenizer, pool.examples, max_length).rows]
+        )
     )
 
 
 def training_tokens(per_example: float, training: TrainingConfig, budget: int) -> int:
-    """Expected non-padding tokens trained on for ``budget`` examples (all epochs, or ``max_steps``)."""
+    """Expected non-padding tokens trained on for ``budget`` examples (all epochs, raised to ``min_steps``,
+    or ``max_steps``)."""
     if budget == 0:
         return 0
+    batch = training.batch_size * training.gradient_accumulation_steps
     if training.max_steps:
-        seen = training.max_steps * training.batch_size * training.gradient_accumulation_steps
+        seen = training.max_steps * batch
     else:
-        seen = budget * training.epochs
+        seen = max(budget * training.epochs, training.min_steps * batch)
     return math.ceil(per_example * seen)
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from benchmark.atomic import atomic_write_text
@@ -115,7 +114,7 @@ def cell_key(
         "seed": seed if budget else None,
         "training": asdict(config.training) | {"bf16": bf16} if budget else None,
         "evaluation": evaluation,
-        "evaluation_bf16": bf16,
+        "evaluation_precision": "weights",  # evaluated in the weights' dtype, without autocast
     }
     return content_hash(parts, length=24)
 
@@ -223,23 +222,24 @@ def train_and_evaluate(
             "tokens": trained.train_tokens,
             "tokens_per_second": trained.tokens_per_second,
             "final_loss": trained.final_loss,
+            "loss_curve": trained.loss_curve,
+            "prompts_cut": trained.prompts_cut,
+            "responses_cut": trained.responses_cut,
         }
-    # CPU weights stay float32; where training uses bfloat16 autocast, evaluation does too (1.4-1.6x
-    # faster here; on CUDA the weights are bfloat16 already)
-    autocast = model.device.type == "cpu" and uses_bf16(training, on_cuda=False)
-    record["evaluation_precision"] = (
-        "bfloat16 autocast" if autocast else str(model.dtype).removeprefix("torch.")
-    )
+    # evaluation runs in the weights' own precision (float32 on a CPU), never under bfloat16 autocast:
+    # bfloat16's rounding of the merged weights can swallow a short LoRA update, and on this CPU it was
+    # not even faster (results/flan_v2/README.md)
+    record["evaluation_precision"] = str(model.dtype).removeprefix("torch.")
     record["evaluations"] = {}
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-        for evaluator in evaluators:
-            result = evaluator.evaluate(model, tokenizer, heldout=heldout)
-            record["evaluations"][evaluator.name] = {
-                "params": evaluator.get_params(),
-                "metrics": result.metrics,
-                "per_task": result.per_task,
-                "n": result.n,
-            }
+    for evaluator in evaluators:
+        result = evaluator.evaluate(model, tokenizer, heldout=heldout)
+        record["evaluations"][evaluator.name] = {
+            "params": evaluator.get_params(),
+            "metrics": result.metrics,
+            "per_task": result.per_task,
+            "n": result.n,
+            "details": result.details,
+        }
     return record
 
 

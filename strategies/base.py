@@ -24,6 +24,7 @@ class Strategy(Component, ABC):
 
     requires: ClassVar[frozenset[str]] = frozenset()
     stochastic: ClassVar[bool] = True  # whether different seeds may give different selections
+    control: ClassVar[bool] = False  # a positive control: known to be worse than random, by design
 
     def required_features(self) -> frozenset[str]:
         """The features this instance needs (a parameter may choose among them)."""

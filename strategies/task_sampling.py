@@ -9,6 +9,7 @@ pre-trained model is less confident get more of the budget, with weights proport
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import ClassVar
 
 import numpy as np
 
@@ -120,3 +121,25 @@ class TaskProportional(TaskSampling):
 
     def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
         return np.bincount(pool.task_ids(), minlength=len(pool.tasks)).astype(np.float64)
+
+
+@register_strategy("few_tasks")
+class FewTasks(Strategy):
+    """Positive control, known to be bad: the whole budget on ``n_tasks`` tasks drawn by the seed (when
+    the budget outgrows them, the rest at random from the others). A benchmark whose held-out metrics
+    cover every task must rank it below random; one that cannot, cannot rank real strategies either."""
+
+    control: ClassVar[bool] = True
+
+    def __init__(self, *, n_tasks: int = 2) -> None:
+        if isinstance(n_tasks, bool) or not isinstance(n_tasks, int) or n_tasks < 1:
+            raise SelbenchError(f"few_tasks n_tasks={n_tasks!r}: must be a positive integer.")
+        self.n_tasks = n_tasks
+
+    def _select(self, pool: Pool, budget: int, features: Features, rng: np.random.Generator) -> np.ndarray:
+        task_ids = pool.task_ids()
+        order = rng.permutation(len(pool.tasks))
+        chosen = np.isin(task_ids, order[: self.n_tasks])
+        inside = rng.permutation(np.flatnonzero(chosen))
+        outside = rng.permutation(np.flatnonzero(~chosen))  # only when the chosen tasks hold too few
+        return np.concatenate([inside, outside])[:budget]

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from benchmark.errors import SelbenchError
@@ -52,7 +53,8 @@ def test_report_command(tmp_path, capsys):
     assert "0 (base model)" in out
     assert "task_uniform: 15" in out
     assert (tmp_path / "tables" / "table.tex").is_file()
-    assert "difference to random on the same budgets and seeds" in out
+    assert "minus random on the same budgets and seeds" in out
+    assert "full pool minus base model" in out
     assert "task_uniform" in (tmp_path / "tables" / "comparison.md").read_text()
     provenance = json.loads((tmp_path / "tables" / "provenance.json").read_text())
     assert provenance["cells"] == 9
@@ -61,7 +63,7 @@ def test_report_command(tmp_path, capsys):
     assert (
         main(["report", str(tmp_path / "sweep"), "--baseline", "kcenter", "--out", str(tmp_path / "k")]) == 0
     )
-    assert "difference to kcenter" in capsys.readouterr().out
+    assert "minus kcenter" in capsys.readouterr().out
     assert "random" in (tmp_path / "k" / "comparison.md").read_text()
     assert (tmp_path / "tables" / "accuracy_vs_cost.png").stat().st_size > 10_000
     assert (tmp_path / "tables" / "per_task_heatmap.png").stat().st_size > 10_000
@@ -94,11 +96,8 @@ def test_every_strategy_tied_for_best_is_marked():
     assert format_table(stats, 10, "latex").count("\\textbf{0.750 (n=1)}") == 2
 
 
-def test_paired_comparison_matches_budgets_and_seeds():
+def comparison_frame(control_gap: float = -0.2):
     import pandas as pd
-    from scipy import stats as tests
-
-    from runners.report import format_comparison, p_text, paired_comparison
 
     rows = []
     for budget in (10, 20):
@@ -107,36 +106,75 @@ def test_paired_comparison_matches_budgets_and_seeds():
             rows.append(("random", budget, seed, base))
             rows.append(("better", budget, seed, base + 0.1 + 0.01 * (seed % 2)))
             rows.append(("same", budget, seed, base))
-    rows += [("base", 0, 0, 0.3), ("full", 100, 0, 0.9)]
-    frame = pd.DataFrame(rows, columns=["strategy", "budget", "seed", "value"]).assign(
+            rows.append(("few_tasks", budget, seed, base + control_gap + 0.02 * (seed % 2)))
+    rows += [("base", 0, 0, 0.3)] + [("full", 100, seed, 0.9 + 0.01 * seed) for seed in range(4)]
+    return pd.DataFrame(rows, columns=["strategy", "budget", "seed", "value"]).assign(
         share=lambda f: f["budget"] / 100
     )
-    table = paired_comparison(frame)
-    assert set(table.index) == {"better", "same"}
-    better = table.loc["better"]
-    assert better["10: diff"] == pytest.approx(0.105)
+
+
+def test_paired_comparison_intervals_mde_and_verdicts():
+    from scipy import stats as tests
+
+    from runners.power import mde
+    from runners.report import format_comparison, p_text, paired_comparison
+
+    frame = comparison_frame()
+    table = paired_comparison(frame, controls={"few_tasks"})
+    assert set(table.index.get_level_values(0)) == {"better", "same", "few_tasks"}
+    better = table.loc[("better", "all")]
+    assert better["diff"] == pytest.approx(0.105)
     assert better["pairs"] == 8
     diffs = [0.1, 0.11, 0.1, 0.11] * 2
-    assert better["all: p (t)"] == pytest.approx(tests.ttest_1samp(diffs, 0).pvalue)
-    assert better["all: p (t)"] < 0.05
-    assert table.loc["same", "all: p (t)"] == 1.0
-    wilcoxon = table["all: p (wilcoxon)"]
-    assert table["all: p (wilcoxon, BH)"].tolist() == pytest.approx(
+    assert better["p (t)"] == pytest.approx(tests.ttest_1samp(diffs, 0).pvalue)
+    half = tests.t.ppf(0.975, 7) * np.std(diffs, ddof=1) / np.sqrt(8)
+    assert (better["low"], better["high"]) == pytest.approx((0.105 - half, 0.105 + half))
+    assert better["mde"] == pytest.approx(mde(np.std(diffs, ddof=1), 8))
+    assert better["verdict"] == "win"
+    assert table.loc[("few_tasks", "all"), "verdict"] == "loss"
+    assert table.loc[("same", "all"), "verdict"].startswith("inconclusive (MDE ")
+    assert table.loc[("same", "all"), "p (t)"] == 1.0
+    # the design's MDE pools 'better' and 'same' (not the control): sd of the differences 0.00535 and 0
+    pooled = np.sqrt(np.var(diffs, ddof=1) * 7 / 14)
+    assert table.loc[("same", "all"), "design mde"] == pytest.approx(mde(pooled, 8, df=14))
+    wilcoxon = table["p (wilcoxon)"].dropna()
+    assert table["p (wilcoxon, BH)"].dropna().tolist() == pytest.approx(
         tests.false_discovery_control(wilcoxon.to_numpy()).tolist()
     )
-    assert (table["all: p (wilcoxon, BH)"] >= wilcoxon).all()
     markdown = format_comparison(table)
-    assert "+0.105 (p<0.001)*" in markdown
-    assert "BH-adjusted" in markdown
+    assert f"+0.105 [{0.105 - half:+.3f}, {0.105 + half:+.3f}]" in markdown
+    assert "few_tasks (control) @ all" in markdown
     assert [p_text(p) for p in (0.0382, 0.2, 0.0004, float("nan"))] == [
         "p=0.038",
         "p=0.2",
         "p<0.001",
         "p=n/a",
     ]
-    assert "difference to random" in markdown
     with pytest.raises(SelbenchError, match="baseline strategy 'random'"):
         paired_comparison(frame[frame["strategy"] != "random"])
+
+
+def test_mde_shrinks_with_pairs_and_grows_with_noise():
+    from runners.power import mde
+
+    assert mde(0.01, 20) < mde(0.01, 5) < mde(0.02, 5)
+    # the normal-approximation value for large n: (1.96 + 0.84) sd / sqrt(n)
+    assert mde(1.0, 10_000) == pytest.approx(2.8016 / 100, rel=1e-3)
+
+
+def test_an_undetected_control_is_a_warning_at_the_top():
+    from runners.report import comparison_report
+
+    text, warnings = comparison_report(comparison_frame(), "random")
+    assert not warnings
+    assert "positive control few_tasks minus random, all budgets" in text
+    assert "ranked below random" in text
+    assert "full pool minus base model" in text
+    assert "Signal and noise per budget" in text
+    text, warnings = comparison_report(comparison_frame(control_gap=0.0), "random")
+    assert warnings
+    assert warnings[0].startswith("WARNING: this sweep could not detect a known effect")
+    assert "NOT ranked below random" in text
 
 
 def test_report_warns_when_a_folder_mixes_configurations(tmp_path, capsys):

@@ -10,7 +10,7 @@ from tests.fake_tokenizer import CharTokenizer
 
 def test_loss_only_on_response_tokens_token_by_token():
     tok = CharTokenizer()
-    rows = tokenize_for_sft(tok, [Example("hi", "yo", "t", "s")], max_length=256)
+    rows = tokenize_for_sft(tok, [Example("hi", "yo", "t", "s")], max_length=256).rows
     prompt = PLAIN_TEMPLATE.format(prompt="hi")
     ids, labels = rows[0]["input_ids"], rows[0]["labels"]
     assert tok.decode(ids) == prompt + "yo" + tok.eos_token
@@ -18,15 +18,43 @@ def test_loss_only_on_response_tokens_token_by_token():
         assert label == (IGNORE if i < len(prompt) else token)
 
 
-def test_long_examples_keep_the_prompt_end_and_the_response_start():
+def test_long_examples_keep_the_instruction_the_question_and_the_response_start():
     tok = CharTokenizer()
-    rows = tokenize_for_sft(tok, [Example("x" * 500 + "QUESTION", "r" * 300, "t", "s")], max_length=64)
-    ids, labels = rows[0]["input_ids"], rows[0]["labels"]
-    assert len(ids) == 64
+    prompt = "INSTRUCTION: summarise.\n\n" + "x" * 500 + "QUESTION"
+    sft = tokenize_for_sft(tok, [Example(prompt, "r" * 300, "t", "s")], max_length=192)
+    ids, labels = sft.rows[0]["input_ids"], sft.rows[0]["labels"]
+    assert len(ids) == 192
     text = tok.decode(ids)
-    assert "QUESTION" in text  # the end of the prompt survives the cut
-    assert sum(label != IGNORE for label in labels) == 32  # the response keeps half of max_length
-    assert text.endswith("r" * 32)
+    assert "INSTRUCTION: summarise." in text  # the middle of the prompt is cut, never its start
+    assert "QUESTION" in text  # nor its end
+    assert text.startswith("### Instruction:\n")
+    assert "### Response:\n" in text
+    assert sum(label != IGNORE for label in labels) == 96  # the response keeps half of max_length
+    assert text.endswith("r" * 96)
+    assert (sft.prompts_cut, sft.responses_cut) == (1, 1)
+
+
+def test_a_dolly_style_instruction_survives_whenever_it_fits():
+    from benchmark.prompting import tokenize_prompts
+
+    tok = CharTokenizer()
+    instruction = "Summarise the passage in one line."  # the first paragraph, as dolly.join_prompt lays out
+    prompt = f"{instruction}\n\n" + "context " * 100
+    for limit in (100, 256):
+        cut = tok.decode(tokenize_prompts(tok, [prompt], limit).ids[0])
+        assert len(cut) == limit
+        assert instruction in cut
+        assert cut.endswith("context \n\n### Response:\n")
+
+
+def test_short_examples_are_not_cut():
+    sft = tokenize_for_sft(CharTokenizer(), [Example("hi", "yo", "t", "s")], max_length=64)
+    assert (sft.prompts_cut, sft.responses_cut) == (0, 0)
+
+
+def test_a_limit_below_the_prompt_format_is_a_clear_error():
+    with pytest.raises(SelbenchError, match="prompt format alone takes"):
+        tokenize_for_sft(CharTokenizer(), [Example("x" * 100, "r" * 100, "t", "s")], max_length=40)
 
 
 def test_collator_pads_to_the_batch_not_to_max_length():

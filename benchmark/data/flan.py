@@ -57,7 +57,9 @@ def _load_local(folder: Path, task_level: str, dataset_prefixes: list[str] | Non
             if not response:  # upstream records without a target: nothing to annotate or learn
                 unlabelled[path.name] = unlabelled.get(path.name, 0) + 1
                 continue
-            examples.append(Example(text_field(record, "prompt", where), response, task, "flan"))
+            examples.append(
+                Example(text_field(record, "prompt", where), response, task, "flan", template=path.stem)
+            )
             templates.append(path.stem)
     if unlabelled:
         log.warning(
@@ -105,13 +107,15 @@ def load_flan(
     examples, templates = [], []
     for i, row in rows:
         where = f"{hub_id} row {i}"
+        template = text_field(row, task_column, where)
         examples.append(
             Example(
                 text_field(row, prompt_column, where),
                 text_field(row, response_column, where),
                 text_field(row, task_col, where),
                 "flan",
+                template=template,
             )
         )
-        templates.append(text_field(row, task_column, where))
+        templates.append(template)
     return with_choices(examples, templates)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from benchmark.data.overlap import content_index
 from benchmark.data.sources import SOURCES
 from benchmark.errors import DataError
 from benchmark.registry import did_you_mean
 from benchmark.types import Example, Pool
 
 log = logging.getLogger(__name__)
+
+SPLITS = ("content", "record")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,14 @@ class PoolSpec:
 
     ``heldout_per_task`` examples of every task are set aside, disjoint from the pool, for the held-out
     evaluator; ``min_per_task`` counts pool examples, so a kept task always has at least that many.
+    ``split: content`` (default) splits by shared source content (``data.overlap``): each held-out
+    example comes from its own content group, and the rest of that group (the same passage under other
+    templates) leaves the pool. ``split: record`` is the leaky record-level split of the first studies,
+    kept only to reproduce them. Templates whose most common response has a share of at least
+    ``constant_label_share`` teach a label prior, not a skill: none of their examples is held out (None:
+    every template may be). A content group of more than ``heldout_max_group`` examples (a passage
+    many questions share, chains of shared sentences) is never held out: it would take that much of the
+    pool with it.
     """
 
     source: str = "synthetic"
@@ -36,9 +47,22 @@ class PoolSpec:
     max_per_task: int | None = None
     max_examples: int | None = None
     seed: int = 0
+    split: str = "content"
+    constant_label_share: float | None = 0.9
+    heldout_max_group: int = 50
 
     def __post_init__(self) -> None:
-        for key in ("heldout_per_task", "min_per_task", "max_per_task", "max_examples"):
+        if self.split not in SPLITS:
+            raise DataError(f"pool split={self.split!r}: use one of {', '.join(SPLITS)}.")
+        share = self.constant_label_share
+        if share is not None and (
+            isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1
+        ):
+            raise DataError(
+                f"pool constant_label_share={share!r}: must be a share in (0, 1], or null to hold out "
+                "examples of every template."
+            )
+        for key in ("heldout_per_task", "min_per_task", "max_per_task", "max_examples", "heldout_max_group"):
             value = getattr(self, key)
             lowest = 0 if key == "heldout_per_task" else 1
             if value is not None and (
@@ -55,6 +79,9 @@ class LoadedPool:
     heldout: Pool | None
     duplicates_dropped: int
     small_tasks_dropped: tuple[str, ...]
+    constant_templates: tuple[str, ...] = ()  # never held out (``constant_label_share``)
+    overlap_dropped: int = 0  # pool examples left out because a held-out example shares their content
+    heldout_short: tuple[str, ...] = ()  # tasks with fewer than heldout_per_task eligible content groups
 
 
 def _check_options(source: str, options: Mapping[str, Any]) -> None:
@@ -91,6 +118,59 @@ def _sample(indices: list[int], k: int, rng: np.random.Generator) -> list[int]:
     return sorted(rng.choice(indices, size=k, replace=False).tolist())
 
 
+def constant_templates(
+    examples: list[Example], share: float | None, min_examples: int = 10
+) -> tuple[str, ...]:
+    """Templates (else tasks) of at least ``min_examples`` examples whose most common response holds at
+    least ``share`` of them: a model learns their label prior, not a skill (None: no template)."""
+    if share is None:
+        return ()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for ex in examples:
+        counts[ex.template_or_task][ex.response] += 1
+    return tuple(
+        sorted(
+            t
+            for t, c in counts.items()
+            if c.total() >= min_examples and c.most_common(1)[0][1] >= share * c.total()
+        )
+    )
+
+
+def _content_heldout(
+    examples: list[Example],
+    tasks: dict[str, list[int]],
+    spec: PoolSpec,
+    constant: set[str],
+    rng: np.random.Generator,
+) -> tuple[set[int], set[int], list[str]]:
+    """Per task, ``spec.heldout_per_task`` held-out examples from as many distinct content groups of at
+    most ``spec.heldout_max_group`` examples (templates in ``constant`` never held out); returns the
+    held-out indices, the indices that share a held-out example's content (left out of the pool) and the
+    tasks with too few eligible groups."""
+    members = sorted(i for idx in tasks.values() for i in idx)
+    groups = content_index([examples[i] for i in members]).groups()
+    group_of = dict(zip(members, groups.tolist(), strict=True))
+    too_big = set(np.flatnonzero(np.bincount(groups) > spec.heldout_max_group).tolist())
+    k = spec.heldout_per_task
+    used: set[int] = set()
+    held: set[int] = set()
+    short = []
+    for task in sorted(tasks):
+        eligible = [i for i in tasks[task] if examples[i].template_or_task not in constant]
+        taken = 0
+        for j in rng.permutation(len(eligible)):
+            if taken == k:
+                break
+            if group_of[eligible[j]] not in used and group_of[eligible[j]] not in too_big:
+                used.add(group_of[eligible[j]])
+                held.add(eligible[j])
+                taken += 1
+        if eligible and taken < k:
+            short.append(task)
+    return held, {i for i in members if group_of[i] in used} - held, short
+
+
 def load_pool(spec: PoolSpec) -> LoadedPool:
     """Load ``spec.source``, drop exact duplicates, then filter tasks, split off held-out examples,
     drop tasks below ``min_per_task``, cap per task and in total. Errors name the field and the fix."""
@@ -118,14 +198,29 @@ def load_pool(spec: PoolSpec) -> LoadedPool:
         log.warning("dropped %d tasks with fewer than %d examples: %s", len(small), needed, ", ".join(small))
 
     rng_heldout, rng_task_cap, rng_total_cap = (np.random.default_rng([spec.seed, i]) for i in range(3))
-    pool_idx, heldout_idx = [], []
-    for task in sorted(groups):
-        if task in small:
-            continue
-        idx = groups[task]
-        held = set(_sample(idx, spec.heldout_per_task, rng_heldout)) if spec.heldout_per_task else set()
-        heldout_idx += sorted(held)
-        rest = [i for i in idx if i not in held]
+    kept = {task: idx for task, idx in groups.items() if task not in small}
+    constant: tuple[str, ...] = ()
+    excluded: set[int] = set()
+    short: list[str] = []
+    if spec.heldout_per_task and spec.split == "content":
+        constant = constant_templates(
+            [examples[i] for idx in kept.values() for i in idx], spec.constant_label_share
+        )
+        held, excluded, short = _content_heldout(examples, kept, spec, set(constant), rng_heldout)
+        if constant:
+            log.warning("%d near-constant templates never held out: %s", len(constant), ", ".join(constant))
+        if short:
+            log.warning(
+                "%d tasks have fewer than %d distinct content groups to hold out: %s",
+                len(short),
+                spec.heldout_per_task,
+                ", ".join(short),
+            )
+    else:
+        held = {i for task in sorted(kept) for i in _sample(kept[task], spec.heldout_per_task, rng_heldout)}
+    pool_idx, heldout_idx = [], sorted(held)
+    for task in sorted(kept):
+        rest = [i for i in kept[task] if i not in held and i not in excluded]
         pool_idx += _sample(rest, spec.max_per_task, rng_task_cap) if spec.max_per_task else rest
     pool_idx.sort()
     if spec.max_examples is not None:
@@ -139,4 +234,12 @@ def load_pool(spec: PoolSpec) -> LoadedPool:
     heldout = (
         Pool(f"{name}/heldout", tuple(examples[i] for i in sorted(heldout_idx))) if heldout_idx else None
     )
-    return LoadedPool(Pool(name, tuple(examples[i] for i in pool_idx)), heldout, duplicates, small)
+    return LoadedPool(
+        Pool(name, tuple(examples[i] for i in pool_idx)),
+        heldout,
+        duplicates,
+        small,
+        constant,
+        len(excluded),
+        tuple(short),
+    )

@@ -39,6 +39,20 @@ def accuracy_metrics(correct_by_task: dict[str, np.ndarray]) -> dict[str, float]
     }
 
 
+def mean_metrics(name: str, values_by_task: dict[str, np.ndarray]) -> dict[str, float]:
+    """A continuous per-item metric averaged over items (``name``) and over tasks (``name_macro``),
+    each with its standard error (tasks with one item add no variance estimate)."""
+    values = np.concatenate(list(values_by_task.values())).astype(np.float64)
+    means = np.array([v.mean() for v in values_by_task.values()])
+    task_var = np.array([v.var(ddof=1) / len(v) if len(v) > 1 else 0.0 for v in values_by_task.values()])
+    return {
+        name: float(values.mean()),
+        f"{name}_stderr": float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0,
+        f"{name}_macro": float(means.mean()),
+        f"{name}_macro_stderr": float(np.sqrt(task_var.sum()) / len(means)),
+    }
+
+
 class Evaluator(Component, ABC):
     """Measures a model. Parameters are explicit keyword arguments stored unchanged (as for strategies)."""
 

@@ -2,9 +2,15 @@
 
 An example whose template is a classification (its ``choices``, read off the whole source data by
 ``data.labels``: yes/no, a rating, A-D) is scored by log-likelihood: the model picks the choice it finds
-most likely after the prompt. Every other example is scored by exact match of the model's greedy answer,
-after normalising case, surrounding space, quotes and final punctuation. Accuracy is reported per task
-and averaged over tasks (macro) and over examples (micro).
+most likely after the prompt. Every other example is scored by exact match of the model's greedy answer:
+by default (``exact_match: teacher_forced``) read off one teacher-forced pass over prompt and gold
+response, where the gold response counts as produced when each of its tokens (EOS included) is the
+model's most likely next token, which is what greedy decoding would reproduce token for token; the same
+pass gives the gold log-likelihood, so an open example costs one pass instead of generation plus
+scoring. ``exact_match: generate`` generates up to ``max_new_tokens`` tokens and compares after
+normalising case, surrounding space, quotes and final punctuation (lenient, and slower on a CPU).
+Accuracy is reported per task and averaged over tasks (macro) and over examples (micro); so are the
+continuous metrics, which separate models long before their accuracy differs.
 """
 
 from __future__ import annotations
@@ -14,12 +20,21 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+from scipy.special import logsumexp
 
 from benchmark.errors import SelbenchError
-from benchmark.evaluation.base import EvalResult, Evaluator, accuracy_metrics, register_evaluator
-from benchmark.inference import Choices, greedy_generate, score_choices
+from benchmark.evaluation.base import (
+    EvalResult,
+    Evaluator,
+    accuracy_metrics,
+    mean_metrics,
+    register_evaluator,
+)
+from benchmark.inference import Choices, greedy_generate, score_choices, score_continuations
 from benchmark.prompting import format_response, tokenize_prompts
 from benchmark.types import Pool
+
+EXACT_MATCH = ("teacher_forced", "generate")
 
 
 def normalise(text: str) -> str:
@@ -30,22 +45,46 @@ def normalise(text: str) -> str:
 
 @register_evaluator("heldout")
 class HeldoutAccuracy(Evaluator):
-    """Per-task accuracy on the pool's held-out split (log-likelihood over choices or exact match)."""
+    """Per-task accuracy on the pool's held-out split (log-likelihood over choices or exact match), with
+    two continuous metrics that move before accuracy does: the gold response's mean per-token
+    log-likelihood (every example) and the probability mass on the correct choice (choice-scored ones)."""
 
-    version = 2  # 2: choices from the source data (1: label sets from the held-out answers)
+    version = 3  # 3: gold log-likelihood and choice probability; prompts cut in the middle, not the left
 
     def __init__(
         self,
         *,
+        exact_match: str = "teacher_forced",
         max_new_tokens: int = 16,
         max_prompt_tokens: int = 256,
+        max_response_tokens: int = 64,
         batch_size: int = 16,
         progress: bool = True,
     ) -> None:
+        if exact_match not in EXACT_MATCH:
+            raise SelbenchError(f"heldout exact_match={exact_match!r}: use one of {', '.join(EXACT_MATCH)}.")
+        self.exact_match = exact_match
         self.max_new_tokens = max_new_tokens
         self.max_prompt_tokens = max_prompt_tokens
+        self.max_response_tokens = max_response_tokens
         self.batch_size = batch_size
         self.progress = progress
+
+    def _generated_matches(
+        self, model: Any, tokenizer: Any, prompt_ids: list[list[int]], rows: list[int], heldout: Pool
+    ) -> list[bool]:
+        """Normalised exact match of greedy answers of up to ``max_new_tokens`` tokens."""
+        out = greedy_generate(
+            model,
+            tokenizer,
+            [prompt_ids[i] for i in rows],
+            max_new_tokens=self.max_new_tokens,
+            batch_size=self.batch_size,
+            progress=self.progress,
+        )
+        answers = tokenizer.batch_decode(out.tokens, skip_special_tokens=True)
+        gold = [heldout.examples[i].response for i in rows]
+        return [normalise(a) == normalise(g) for a, g in zip(answers, gold, strict=True)]
 
     def evaluate(self, model: Any, tokenizer: Any, *, heldout: Pool | None = None) -> EvalResult:
         if heldout is None or not len(heldout):
@@ -53,39 +92,61 @@ class HeldoutAccuracy(Evaluator):
                 "the heldout evaluator needs a held-out split: set heldout_per_task in the pool."
             )
         examples = heldout.examples
-        prompt_ids = tokenize_prompts(tokenizer, [ex.prompt for ex in examples], self.max_prompt_tokens)
+        prompts = tokenize_prompts(tokenizer, [ex.prompt for ex in examples], self.max_prompt_tokens)
+        prompt_ids = prompts.ids
         task_ids = heldout.task_ids()
         correct = np.zeros(len(examples), dtype=bool)
+        gold_logprob = np.empty(len(examples))  # mean per token, EOS included
+        choice_prob = np.full(len(examples), np.nan)
         by_choices: dict[tuple[str, ...], list[int]] = defaultdict(list)
         open_rows = []
         for i, ex in enumerate(examples):
             (by_choices[ex.choices] if len(ex.choices) >= 2 else open_rows).append(i)
         for choices, rows in by_choices.items():
             choice_ids = tokenizer([format_response(tokenizer, c) for c in choices], add_special_tokens=False)
+            lengths = np.array([len(c) for c in choice_ids["input_ids"]])
             items = [Choices(prompt_ids[i], choice_ids["input_ids"]) for i in rows]
             scores = score_choices(model, tokenizer, [], items, letter=False, batch_size=self.batch_size)
-            correct[rows] = [
-                choices[p] == examples[i].response for p, i in zip(scores.argmax(1), rows, strict=True)
-            ]
+            gold = np.array([choices.index(examples[i].response) for i in rows])
+            correct[rows] = scores.argmax(1) == gold
+            at_gold = scores[np.arange(len(rows)), gold]
+            gold_logprob[rows] = at_gold / lengths[gold]
+            choice_prob[rows] = np.exp(at_gold - logsumexp(scores, axis=1))
         if open_rows:
-            out = greedy_generate(
-                model,
-                tokenizer,
-                [prompt_ids[i] for i in open_rows],
-                max_new_tokens=self.max_new_tokens,
-                batch_size=self.batch_size,
-                progress=self.progress,
+            responses = tokenizer(
+                [format_response(tokenizer, examples[i].response) for i in open_rows],
+                add_special_tokens=False,
+            )["input_ids"]
+            fits = np.array([len(r) <= self.max_response_tokens for r in responses])
+            responses = [r[: self.max_response_tokens] for r in responses]
+            scored = score_continuations(
+                model, tokenizer, [prompt_ids[i] for i in open_rows], responses, batch_size=self.batch_size
             )
-            answers = tokenizer.batch_decode(out.tokens, skip_special_tokens=True)
-            correct[open_rows] = [
-                normalise(a) == normalise(examples[i].response)
-                for a, i in zip(answers, open_rows, strict=True)
-            ]
-        by_task = {task: correct[task_ids == t] for t, task in enumerate(heldout.tasks)}
+            gold_logprob[open_rows] = scored.sum_logprob / np.array([len(r) for r in responses])
+            if self.exact_match == "teacher_forced":
+                correct[open_rows] = scored.greedy & fits
+            else:
+                correct[open_rows] = self._generated_matches(
+                    model, tokenizer, prompt_ids, open_rows, examples
+                )
+        tasks = heldout.tasks
+        by_task = {task: correct[task_ids == t] for t, task in enumerate(tasks)}
+        logprob_by_task = {task: gold_logprob[task_ids == t] for t, task in enumerate(tasks)}
+        chosen = ~np.isnan(choice_prob)
+        prob_by_task = {task: choice_prob[(task_ids == t) & chosen] for t, task in enumerate(tasks)}
+        prob_by_task = {task: p for task, p in prob_by_task.items() if len(p)}
+        metrics = accuracy_metrics(by_task) | mean_metrics("gold_logprob", logprob_by_task)
+        if prob_by_task:
+            metrics |= mean_metrics("choice_prob", prob_by_task)
         return EvalResult(
             self.name,
-            accuracy_metrics(by_task),
+            metrics,
             {task: float(c.mean()) for task, c in by_task.items()},
             len(examples),
-            {"scored_by_choices": len(examples) - len(open_rows)},
+            {
+                "scored_by_choices": len(examples) - len(open_rows),
+                "prompts_cut": prompts.truncated,
+                "per_task_gold_logprob": {t: float(v.mean()) for t, v in logprob_by_task.items()},
+                "per_task_choice_prob": {t: float(v.mean()) for t, v in prob_by_task.items()},
+            },
         )

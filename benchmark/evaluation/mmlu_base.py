@@ -6,9 +6,10 @@ from collections import Counter
 from dataclasses import asdict
 
 import numpy as np
+from scipy.special import logsumexp
 
 from benchmark.data.mmlu import MMLUQuestion, few_shot_examples, load_mmlu
-from benchmark.evaluation.base import EvalResult, Evaluator, accuracy_metrics
+from benchmark.evaluation.base import EvalResult, Evaluator, accuracy_metrics, mean_metrics
 from benchmark.evaluation.mmlu_prompts import check_format
 from benchmark.types import content_hash
 
@@ -73,15 +74,24 @@ class MMLUEvaluator(Evaluator):
         content = [asdict(q) for q in test], {s: [asdict(q) for q in qs] for s, qs in shots.items()}
         return params | {"questions": content_hash(*content)}
 
-    def result(self, test: list[MMLUQuestion], predictions: list[int], **details: object) -> EvalResult:
-        """Accuracy micro over questions and macro over subjects, with standard errors."""
-        correct = np.array(predictions) == np.array([q.answer for q in test])
+    def result(self, test: list[MMLUQuestion], logprobs: np.ndarray, **details: object) -> EvalResult:
+        """From the (questions, choices) log-likelihoods: accuracy micro over questions and macro over
+        subjects, and the probability mass on the correct answer (softmax over the choices), which
+        moves before accuracy does; each with standard errors."""
+        logprobs = np.asarray(logprobs, dtype=np.float64)
+        predictions = logprobs.argmax(1)
+        answers = np.array([q.answer for q in test])
+        correct = predictions == answers
+        prob = np.exp(logprobs[np.arange(len(test)), answers] - logsumexp(logprobs, axis=1))
         subjects = np.array([q.subject for q in test])
         by_subject = {s: correct[subjects == s] for s in sorted(set(subjects))}
+        prob_by_subject = {s: prob[subjects == s] for s in by_subject}
         return EvalResult(
             self.name,
-            accuracy_metrics(by_subject) | {"num_fewshot": self.num_fewshot},
+            accuracy_metrics(by_subject)
+            | mean_metrics("prob_correct", prob_by_subject)
+            | {"num_fewshot": self.num_fewshot},
             {s: float(c.mean()) for s, c in by_subject.items()},
             len(test),
-            {"format": self.format, "predictions": list(predictions), **details},
+            {"format": self.format, "predictions": predictions.tolist(), **details},
         )

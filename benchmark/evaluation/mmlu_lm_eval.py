@@ -105,8 +105,8 @@ class MMLULmEval(MMLUEvaluator):
                 bootstrap_iters=0,
                 verbosity="WARNING",
             )
-        predictions = []
+        logprobs = []
         for task in tasks:  # tasks and questions are both in sorted subject order
             samples = sorted(out["samples"][task], key=lambda s: s["doc_id"])
-            predictions += [int(np.argmax([r[0] for r in s["filtered_resps"]])) for s in samples]
-        return self.result(test, predictions, lm_eval_group_acc=out["results"][group]["acc,none"])
+            logprobs += [[float(r[0]) for r in s["filtered_resps"]] for s in samples]
+        return self.result(test, np.array(logprobs), lm_eval_group_acc=out["results"][group]["acc,none"])

@@ -61,4 +61,4 @@ class MMLUNative(MMLUEvaluator):
                     batch_size=self.batch_size,
                     progress=bar,
                 )
-        return self.result(test, logprobs.argmax(1).tolist(), shared_prefix_groups=len(groups))
+        return self.result(test, logprobs, shared_prefix_groups=len(groups))
