@@ -45,6 +45,7 @@ from runners.report import (
     headline_metric,
     results_frame,
     savings_line,
+    signal_report,
     summary_table,
     write_report,
 )
@@ -461,6 +462,14 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if args.out:
         write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline)
         console.print(f"tables and plots written to {args.out}")
+    if args.signal:
+        signal = signal_report(records, args.baseline)
+        console.print("signal of every metric (MDE: 80 % power, 5 % two-sided, paired over seeds)")
+        console.print(
+            signal or "no metric has a baseline and another strategy over several seeds", markup=False
+        )
+        if args.out and signal:
+            atomic_write_text(Path(args.out) / "signal.md", signal + "\n")
     return 0
 
 
@@ -548,6 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--metric", help="default: acc_macro for heldout, acc for MMLU")
     report.add_argument("--baseline", default="random", help="strategy the others are compared with")
     report.add_argument("--out", help="folder for table.md, table.csv and table.tex")
+    report.add_argument(
+        "--signal",
+        action="store_true",
+        help="also each metric's signal: gain over the base model, seed noise, minimum detectable effect",
+    )
     report.set_defaults(run=cmd_report)
     return parser
 

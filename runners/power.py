@@ -140,3 +140,39 @@ def full_versus_base(frame: pd.DataFrame) -> Difference | None:
     if base.empty or full.empty:
         return None
     return Difference.of(full.to_numpy() - float(base.mean()))
+
+
+def metric_signal(frame: pd.DataFrame, baseline: str, controls: set[str]) -> list[dict[str, object]]:
+    """Per budget, what one metric can resolve: the baseline's gain over the base model, the sd over seeds
+    (pooled over the strategies that are not controls), the design's MDE, that MDE as a share of the gain
+    (comparable across metrics of different units) and each control's difference to the baseline."""
+    base = frame[frame["strategy"] == "base"]["value"]
+    design = design_mde(frame, baseline, controls)
+    found = differences(frame, baseline)
+    inner = frame[(frame["budget"] > 0) & (frame["share"] < 1.0)]
+    rows = []
+    for budget, block in inner.groupby("budget"):
+        ordinary = block[~block["strategy"].isin(controls)].groupby("strategy")["value"]
+        variances, counts = ordinary.var(ddof=1), ordinary.count()
+        seed_sd = (
+            float(np.sqrt((variances * (counts - 1)).sum() / (counts - 1).sum()))
+            if counts.min() > 1
+            else float("nan")
+        )
+        gain = (
+            float(block[block["strategy"] == baseline]["value"].mean() - base.mean())
+            if len(base)
+            else float("nan")
+        )
+        row: dict[str, object] = {
+            "budget": budget,
+            f"{baseline} minus base": gain,
+            "sd over seeds": seed_sd,
+            "design MDE": design.get(str(budget), float("nan")),
+        }
+        row["MDE / gain"] = abs(row["design MDE"] / gain) if gain else float("nan")
+        for control in sorted(controls):
+            if (control, str(budget)) in found:
+                row[f"{control} minus {baseline}"] = found[(control, str(budget))].interval_text(4)
+        rows.append(row)
+    return rows

@@ -27,6 +27,7 @@ from runners.power import (
     design_mde,
     differences,
     full_versus_base,
+    metric_signal,
     paired_wide,
     variance_components,
 )
@@ -413,3 +414,32 @@ def format_variance(components: pd.DataFrame) -> str:
     if components.empty:
         return ""
     return components.to_markdown(index=False, floatfmt=".4g")
+
+
+def reported_metrics(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(evaluator, metric) of every numeric headline metric in ``records`` (standard errors left out)."""
+    found = set()
+    for r in records:
+        for evaluator, result in r.get("evaluations", {}).items():
+            for metric, value in result.get("metrics", {}).items():
+                if isinstance(value, float) and not metric.endswith("_stderr"):
+                    found.add((evaluator, metric))
+    return sorted(found)
+
+
+def signal_report(records: list[dict[str, Any]], baseline: str = "random") -> str:
+    """Markdown: for every metric of every evaluator, per budget, the baseline's gain over the base
+    model, the seed noise, the design's minimum detectable effect and its share of the gain, and each
+    positive control's difference: which metric can decide, in comparable terms."""
+    rows = []
+    for evaluator, metric in reported_metrics(records):
+        frame = results_frame(records, evaluator, metric)
+        if not comparable(frame, baseline) or frame["seed"].nunique() < 2:
+            continue
+        controls = control_strategies(set(frame["strategy"]))
+        rows += [
+            {"metric": f"{evaluator} {metric}"} | row for row in metric_signal(frame, baseline, controls)
+        ]
+    if not rows:
+        return ""
+    return pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4g")

@@ -68,6 +68,9 @@ def test_report_command(tmp_path, capsys):
     assert (tmp_path / "tables" / "accuracy_vs_cost.png").stat().st_size > 10_000
     assert (tmp_path / "tables" / "per_task_heatmap.png").stat().st_size > 10_000
     assert main(["report", str(tmp_path / "empty")]) == 2
+    assert main(["report", str(tmp_path / "sweep"), "--signal", "--out", str(tmp_path / "s")]) == 0
+    assert "signal of every metric" in capsys.readouterr().out
+    assert "design MDE" in (tmp_path / "s" / "signal.md").read_text()
 
 
 def test_without_a_full_pool_row_nothing_is_labelled_full(records):
@@ -152,6 +155,16 @@ def test_paired_comparison_intervals_mde_and_verdicts():
     ]
     with pytest.raises(SelbenchError, match="baseline strategy 'random'"):
         paired_comparison(frame[frame["strategy"] != "random"])
+
+
+def test_metric_signal_puts_the_mde_against_the_gain():
+    from runners.power import metric_signal
+
+    frame = comparison_frame()
+    (row,) = [r for r in metric_signal(frame, "random", {"few_tasks"}) if r["budget"] == 10]
+    assert row["random minus base"] == pytest.approx(0.515 - 0.3)
+    assert row["MDE / gain"] == pytest.approx(row["design MDE"] / 0.215)
+    assert row["few_tasks minus random"].startswith("-0.19")
 
 
 def test_mde_shrinks_with_pairs_and_grows_with_noise():

@@ -104,6 +104,25 @@ def test_task_proportional_and_uniform():
     assert counts("task_uniform") == [7, 7, 6]
 
 
+def test_few_tasks_control_spends_the_budget_on_n_tasks_then_spills_over():
+    pool = make_pool({"a": 10, "b": 10, "c": 10, "d": 10})
+    features = make_features(pool)
+    control = build_strategy("few_tasks", {"n_tasks": 2})
+    assert control.control
+    for seed in range(5):
+        picked = control.select(pool, 15, features, np.random.default_rng(seed))
+        assert len({pool.examples[i].task for i in picked}) == 2
+    picked = control.select(pool, 25, features, np.random.default_rng(0))  # more than 2 tasks hold
+    assert len({pool.examples[i].task for i in picked}) >= 3
+    tasks_by_seed = {
+        frozenset(pool.examples[i].task for i in control.select(pool, 5, features, np.random.default_rng(s)))
+        for s in range(10)
+    }
+    assert len(tasks_by_seed) > 1  # the seed draws the tasks
+    with pytest.raises(SelbenchError, match="n_tasks"):
+        build_strategy("few_tasks", {"n_tasks": 0})
+
+
 def brute_force_kcenter(x: np.ndarray, k: int, first: int) -> list[int]:
     dist = np.linalg.norm(x[:, None] - x[None], axis=2)
     chosen = [first]
