@@ -146,6 +146,8 @@ class Harness(Protocol):
 
     def features(self, pool: Pool, names: frozenset[str]) -> Features: ...
 
+    def warm_cache(self, pool: Pool, names: frozenset[str]) -> None: ...
+
     def train_and_evaluate(
         self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
     ) -> dict[str, Any]: ...
@@ -176,6 +178,11 @@ class ModelHarness:
 
     def features(self, pool: Pool, names: frozenset[str]) -> Features:
         return self.scorer.features(pool, names)
+
+    def warm_cache(self, pool: Pool, names: frozenset[str]) -> None:
+        """Compute ``names`` into the feature cache with a scorer of its own, so this harness stays
+        without a loaded model when it is shipped to workers."""
+        Scorer(self.config.scorer).features(pool, names)
 
     def train_and_evaluate(
         self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
@@ -248,6 +255,18 @@ class SweepOutcome:
     done: list[Cell]
     skipped: list[Cell]
     failed: dict[str, str]  # cell label -> error
+
+
+def needed_features(cells: list[Cell]) -> frozenset[str]:
+    """Every feature the strategies of ``cells`` read."""
+    strategies = {(c.strategy.name, str(c.strategy.params)): c.strategy for c in cells}
+    return frozenset().union(
+        *(
+            STRATEGIES.build(s.name, s.params).required_features()
+            for s in strategies.values()
+            if s not in (BASE, FULL)
+        )
+    )
 
 
 def _selection(cell: Cell, pool: Pool, harness: Harness) -> list[int]:
@@ -356,7 +375,10 @@ def execute(
     # stored with every record: the settings after overrides, and the code as the sweep started (the
     # checkout may move on during a long sweep)
     shared = {"config": asdict(config), "provenance": provenance()}
-    if executor == "ray":
+    if executor == "ray":  # features once here, not once per worker at the same time
+        needed = needed_features(todo)
+        if needed:
+            harness.warm_cache(loaded.pool, needed)
         errors = _run_on_ray(todo, loaded.pool, loaded.heldout, harness, store, shared, address, progress)
     elif executor == "local":
         errors = [

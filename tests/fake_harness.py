@@ -31,6 +31,9 @@ class FakeHarness:
             task_confidence={t: float(conf[ids == i].mean()) for i, t in enumerate(pool.tasks)},
         )
 
+    def warm_cache(self, pool: Pool, names: frozenset[str]) -> None:
+        self.warmed = names
+
     def train_and_evaluate(
         self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
     ) -> dict:

@@ -14,6 +14,8 @@ def test_describe_prints_per_task_counts(capsys):
     assert "pool synthetic: 225 examples, 15 tasks" in out
     assert "add_large" in out
     assert "exact duplicates dropped: 0" in out
+    assert "split by content: 0 content groups on both sides" in out
+    assert "near-constant templates never held out: 0" in out
 
 
 def test_describe_flan_coarse(data_dir, capsys):

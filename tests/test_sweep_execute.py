@@ -10,6 +10,7 @@ from benchmark.config import ComponentSpec, SweepConfig
 from benchmark.data import PoolSpec
 from benchmark.store import RunStore
 from runners.sweep import execute
+from strategies import build_strategy
 from tests.fake_harness import FakeHarness
 
 CONFIG = SweepConfig(
@@ -124,10 +125,13 @@ def test_ray_executor_gives_the_local_results(tmp_path):
 
     local, remote = RunStore(tmp_path / "local"), RunStore(tmp_path / "ray")
     execute(CONFIG, FakeHarness(), local, progress=False)
+    harness = FakeHarness()
     try:
-        outcome = execute(CONFIG, FakeHarness(), remote, executor="ray", progress=False)
+        outcome = execute(CONFIG, harness, remote, executor="ray", progress=False)
     finally:
         ray.shutdown()
+    # the features every strategy needs are computed once, before any cell is shipped to a worker
+    assert harness.warmed == frozenset().union(*(build_strategy(s.name).requires for s in CONFIG.strategies))
     assert len(outcome.done) == 9
     assert not outcome.failed
     assert comparable(remote) == comparable(local)
