@@ -65,3 +65,23 @@ def test_accuracy_metrics():
     assert metrics["acc"] == pytest.approx(4 / 6)
     assert metrics["acc_macro"] == pytest.approx(0.75)
     assert metrics["acc_stderr"] == pytest.approx(np.sqrt(4 / 6 * 2 / 6 / 6))
+
+
+def test_mean_metrics_macro_and_micro():
+    from benchmark.evaluation.base import mean_metrics
+
+    metrics = mean_metrics("gold_logprob", {"a": np.array([-1.0, -3.0]), "b": np.array([-2.0])})
+    assert metrics["gold_logprob"] == pytest.approx(-2.0)
+    assert metrics["gold_logprob_macro"] == pytest.approx((-2.0 + -2.0) / 2)
+    assert metrics["gold_logprob_macro_stderr"] == pytest.approx(np.sqrt(2.0 / 2) / 2)
+
+
+def test_mmlu_result_has_the_probability_of_the_correct_answer():
+    evaluator = build_evaluator("mmlu_native", {"path": "unused"})
+    other = MMLUQuestion("anatomy", "Which bone?", ("a", "b", "c", "d"), 3)
+    logprobs = np.log([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]])
+    result = evaluator.result([Q, other], logprobs)
+    assert result.details["predictions"] == [0, 0]
+    assert result.metrics["acc"] == pytest.approx(0.5)
+    assert result.metrics["prob_correct"] == pytest.approx((0.7 + 0.25) / 2)
+    assert result.metrics["prob_correct_macro"] == pytest.approx((0.7 + 0.25) / 2)

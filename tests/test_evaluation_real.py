@@ -51,6 +51,33 @@ def test_heldout_accuracy_rises_on_the_trained_task(tmp_path):
     after = evaluator.evaluate(tuned.model, tokenizer, heldout=loaded.heldout)
     assert after.per_task["copy_word"] >= before.per_task["copy_word"] + 0.3
     assert np.isfinite(after.metrics["acc_macro_stderr"])
+    gained = (
+        after.details["per_task_gold_logprob"]["copy_word"]
+        - before.details["per_task_gold_logprob"]["copy_word"]
+    )
+    assert gained > 0.5  # the continuous metric moves with the skill
+
+
+def test_teacher_forced_exact_match_agrees_with_generation(tmp_path):
+    """Teacher-forced exact match counts what greedy decoding reproduces token for token: on short
+    answers it agrees with generation wherever generation is exact without normalisation."""
+    model, tokenizer = load_model(resolve_model(ModelSpec.default()))
+    loaded = load_pool(
+        PoolSpec(options={"examples_per_task": 30, "tasks": ["copy_word", "uppercase"]}, heldout_per_task=10)
+    )
+    train = list(loaded.pool.examples)
+    tuned = fine_tune(
+        model, tokenizer, train, TrainingConfig(epochs=2, learning_rate=5e-4), tmp_path, progress=False
+    ).model
+    forced = build_evaluator("heldout", {"progress": False}).evaluate(
+        tuned, tokenizer, heldout=loaded.heldout
+    )
+    generated = build_evaluator("heldout", {"progress": False, "exact_match": "generate"}).evaluate(
+        tuned, tokenizer, heldout=loaded.heldout
+    )
+    assert forced.metrics["acc"] > 0.2
+    assert forced.metrics["acc"] <= generated.metrics["acc"]  # strict, never more lenient
+    assert forced.metrics["gold_logprob"] == generated.metrics["gold_logprob"]
 
 
 def test_finetune_command_evaluates_the_base_model_at_budget_zero(tmp_path, capsys):

@@ -126,9 +126,7 @@ class HeldoutAccuracy(Evaluator):
             if self.exact_match == "teacher_forced":
                 correct[open_rows] = scored.greedy & fits
             else:
-                correct[open_rows] = self._generated_matches(
-                    model, tokenizer, prompt_ids, open_rows, examples
-                )
+                correct[open_rows] = self._generated_matches(model, tokenizer, prompt_ids, open_rows, heldout)
         tasks = heldout.tasks
         by_task = {task: correct[task_ids == t] for t, task in enumerate(tasks)}
         logprob_by_task = {task: gold_logprob[task_ids == t] for t, task in enumerate(tasks)}
