@@ -121,7 +121,7 @@ def test_choices_scored_from_the_context_cache_equal_full_passes(lm, data_dir):
     pool = load_pool(
         PoolSpec("flan", {"path": str(data_dir / "flan_t0"), "task_level": "coarse"}, max_examples=6)
     ).pool
-    contexts = tokenize_prompts(tokenizer, [ex.prompt for ex in pool.examples], 160)
+    contexts = tokenize_prompts(tokenizer, [ex.prompt for ex in pool.examples], 160).ids
     labels = [format_response(tokenizer, x) for x in ("positive", "negative", "It is not possible to tell")]
     label_ids = tokenizer(labels, add_special_tokens=False)["input_ids"]
     cached = score_choices(
