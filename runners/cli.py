@@ -523,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         default="auto",
         choices=("auto", "bf16", "fp32"),
-        help="training and evaluation on CPU: bfloat16 autocast or float32 (auto: bf16 where the CPU has it)",
+        help="training on CPU: bf16 autocast or float32 (auto: bf16 where the CPU has it); evaluation: fp32",
     )
     finetune.add_argument(
         "--evaluators",

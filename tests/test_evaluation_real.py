@@ -8,7 +8,7 @@ import pytest
 from benchmark.data import PoolSpec, load_pool
 from benchmark.evaluation import build_evaluator
 from benchmark.models import ModelSpec, load_model, resolve_model
-from benchmark.training import TrainingConfig, fine_tune, uses_bf16
+from benchmark.training import TrainingConfig, fine_tune
 
 pytestmark = pytest.mark.slow
 
@@ -104,11 +104,7 @@ def test_finetune_command_evaluates_the_base_model_at_budget_zero(tmp_path, caps
     assert set(record["evaluations"]["heldout"]["per_task"]) == {"parity", "copy_word"}
     assert record["command"].startswith("selbench finetune")
     assert record["provenance"]["git"]["commit"]
-    native = uses_bf16(TrainingConfig(), on_cuda=False)
-    assert record["evaluation_precision"] == ("bfloat16 autocast" if native else "float32")
-    assert main([*argv, "--precision", "fp32"]) == 0
-    forced = json.loads((tmp_path / "metrics.json").read_text())
-    assert forced["evaluation_precision"] == "float32"
+    assert record["evaluation_precision"] == "float32"  # whatever training used (README: why)
 
 
 def test_choices_scored_from_the_context_cache_equal_full_passes(lm, data_dir):
