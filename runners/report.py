@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import warnings
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -142,7 +143,7 @@ def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) 
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("annotation cost: share of the pool labelled (%)")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(textwrap.fill(title, 72), fontsize=10)  # long metric names must not run off the figure
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False, loc="best")
     return _save(fig, path)
@@ -391,10 +392,10 @@ def format_comparison(comparison: pd.DataFrame, baseline: str = "random") -> str
                 for _, r in comparison.iterrows()
             ],
             "paired t": [p_text(p) for p in comparison["p (t)"]],
-            "pairs": comparison["pairs"],
+            "pairs": comparison["pairs"].tolist(),
             "MDE (this pair)": [f"{m:.3g}" for m in comparison["mde"]],
             "MDE (design)": [f"{m:.3g}" for m in comparison["design mde"]],
-            "verdict": comparison["verdict"],
+            "verdict": comparison["verdict"].tolist(),
             "Wilcoxon (BH)": [
                 "" if np.isnan(p) else f"{p_text(p)} ({p_text(q)})"
                 for p, q in zip(comparison["p (wilcoxon)"], comparison["p (wilcoxon, BH)"], strict=True)

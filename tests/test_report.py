@@ -147,6 +147,8 @@ def test_paired_comparison_intervals_mde_and_verdicts():
     markdown = format_comparison(table)
     assert f"+0.105 [{0.105 - half:+.3f}, {0.105 + half:+.3f}]" in markdown
     assert "few_tasks (control) @ all" in markdown
+    assert "| loss " in markdown  # the verdict and pair count columns are filled, not nan
+    assert "nan" not in markdown.split("few_tasks (control) @ all")[1].split("\n")[0]
     assert [p_text(p) for p in (0.0382, 0.2, 0.0004, float("nan"))] == [
         "p=0.038",
         "p=0.2",
