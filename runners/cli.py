@@ -41,8 +41,12 @@ from runners.estimate import (
 )
 from runners.report import (
     comparison_report,
+    failed_cells,
     format_table,
+    gap_lines,
     headline_metric,
+    missing_cells,
+    planned_seeds,
     results_frame,
     savings_line,
     signal_report,
@@ -437,7 +441,8 @@ def _print_report(
     frame = results_frame(records, evaluator, metric)
     stats = summary_table(frame)
     console.print(f"{evaluator} {metric}, mean ± std over seeds (n), best per budget in bold")
-    console.print(format_table(stats, records[0]["pool"]["size"]), highlight=False, markup=False)
+    table = format_table(stats, records[0]["pool"]["size"], seeds=planned_seeds(records))
+    console.print(table, highlight=False, markup=False)
     console.print(savings_line(stats), highlight=False)
     text, _ = comparison_report(frame, baseline)
     if text:
@@ -459,8 +464,9 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         )
     metric = args.metric or headline_metric(args.evaluator)
     _print_report(records, args.evaluator, metric, console, args.baseline)
+    failed = failed_cells(args.run_dir)
     if args.out:
-        write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline)
+        write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline, failed)
         console.print(f"tables and plots written to {args.out}")
     if args.signal:
         signal = signal_report(records, args.baseline)
@@ -470,6 +476,12 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         )
         if args.out and signal:
             atomic_write_text(Path(args.out) / "signal.md", signal + "\n")
+    gaps = gap_lines(missing_cells(records), failed)
+    for line in gaps:
+        console.print(line, highlight=False, markup=False)
+    if gaps and not args.allow_partial:
+        console.print("the report is partial: exit code 1 (--allow-partial to accept it)", highlight=False)
+        return 1
     return 0
 
 
@@ -557,6 +569,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--metric", help="default: acc_macro for heldout, acc for MMLU")
     report.add_argument("--baseline", default="random", help="strategy the others are compared with")
     report.add_argument("--out", help="folder for table.md, table.csv and table.tex")
+    report.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 although planned cells are missing or failed (they are still named and marked)",
+    )
     report.add_argument(
         "--signal",
         action="store_true",

@@ -63,6 +63,8 @@ def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
     )
     strategies = sorted(set(frame["strategy"]) - {"base", "full"})
     shared = stats[stats["strategy"].isin(["base", "full"])]
+    if not strategies:  # only the base model and the full pool: they are the columns
+        return stats.sort_values(["budget", "strategy"]).reset_index(drop=True)
     expanded = [shared.assign(strategy=s) for s in strategies]
     stats = pd.concat([stats[~stats["strategy"].isin(["base", "full"])], *expanded], ignore_index=True)
     return stats.sort_values(["budget", "strategy"]).reset_index(drop=True)
@@ -81,15 +83,18 @@ def annotation_savings(stats: pd.DataFrame) -> dict[str, int | None]:
     return savings
 
 
-def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown") -> str:
-    """The leaderboard table as Markdown, CSV or LaTeX, the best mean of each budget in bold."""
+def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown", seeds: int | None = None) -> str:
+    """The leaderboard table as Markdown, CSV or LaTeX, the best mean of each budget in bold. With the
+    planned number of ``seeds``, a cell with fewer says "n=k of seeds" and an absent one "missing"."""
 
     def cell(row: pd.Series) -> str:
         std = "" if np.isnan(row["std"]) else f" ± {row['std']:.3f}"
-        return f"{row['mean']:.3f}{std} (n={int(row['count'])})"
+        count = int(row["count"])
+        short = seeds is not None and row["budget"] > 0 and count < seeds
+        return f"{row['mean']:.3f}{std} (n={count}{f' of {seeds}' if short else ''})"
 
     wide = stats.assign(text=stats.apply(cell, axis=1))
-    table = wide.pivot(index="budget", columns="strategy", values="text")
+    table = wide.pivot(index="budget", columns="strategy", values="text").fillna("missing")
     if fmt != "csv":  # every strategy tied for the best mean, in rows where the strategies differ
         top = stats.groupby("budget")["mean"].transform("max")
         distinct = stats.groupby("budget")["mean"].transform("nunique") > 1
@@ -107,6 +112,70 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown") -> 
     if fmt == "latex":
         return re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", table.to_latex())
     raise SelbenchError(f"table format {fmt!r}: use markdown, csv or latex.")
+
+
+def planned_cells(config: dict[str, Any], pool_size: int) -> set[tuple[str, str, int, int]]:
+    """(strategy, parameters as JSON, budget, seed) of every cell a stored sweep configuration plans,
+    as ``runners.sweep.plan`` lays them out, without loading the pool: the records know its size."""
+    from runners.sweep import resolve_budgets
+
+    cells = set()
+    seeds = list(config["seeds"])
+    for budget in resolve_budgets(tuple(config["budgets"]), pool_size):
+        if budget == 0:
+            cells.add(("base", "{}", 0, seeds[0]))
+        elif budget == pool_size:
+            cells |= {("full", "{}", budget, seed) for seed in seeds}
+        else:
+            cells |= {
+                (s["name"], json.dumps(s["params"], sort_keys=True), budget, seed)
+                for s in config["strategies"]
+                for seed in seeds
+            }
+    return cells
+
+
+def missing_cells(records: list[dict[str, Any]]) -> list[str]:
+    """Labels of the cells the records' own configuration plans that no record holds."""
+    config = records[0].get("config")
+    if not isinstance(config, dict):
+        return []
+    have = {
+        (
+            r["cell"]["strategy"]["name"],
+            json.dumps(r["cell"]["strategy"]["params"], sort_keys=True),
+            r["cell"]["budget"],
+            r["cell"]["seed"],
+        )
+        for r in records
+    }
+    missing = planned_cells(config, records[0]["pool"]["size"]) - have
+    return [
+        f"{name} budget={budget} seed={seed}"
+        for name, _, budget, seed in sorted(missing, key=lambda c: (c[2], c[0], c[3]))
+    ]
+
+
+def planned_seeds(records: list[dict[str, Any]]) -> int | None:
+    """How many seeds the records' configuration plans per cell (None: no stored configuration)."""
+    config = records[0].get("config")
+    return len(config["seeds"]) if isinstance(config, dict) else None
+
+
+def gap_lines(missing: list[str], failed: list[str]) -> list[str]:
+    """One warning line each for the missing and the failed cells of a partial sweep."""
+    lines = []
+    if missing:
+        lines.append(f"PARTIAL: {len(missing)} planned cells have no record: {', '.join(missing)}")
+    if failed:
+        lines.append(f"FAILED: {len(failed)} cells failed on their last attempt: {', '.join(failed)}")
+    return lines
+
+
+def failed_cells(run_dir: str | Path) -> list[str]:
+    """Labels of the cells whose last attempt failed (``failures/<key>.txt``, first line)."""
+    folder = Path(run_dir) / "failures"
+    return sorted(p.read_text(encoding="utf-8").split("\n", 1)[0] for p in folder.glob("*.txt"))
 
 
 def _save(fig: Any, path: str | Path) -> Path:
@@ -222,16 +291,20 @@ def write_report(
     out: str | Path,
     command: str,
     baseline: str = "random",
+    failed: list[str] | None = None,
 ) -> pd.DataFrame:
     """table.md/.csv/.tex, the accuracy-versus-cost plot, (per-task results) the heatmap, the comparison
-    with ``baseline`` and provenance.json (``command`` and where the cells came from) in ``out``."""
+    with ``baseline`` and provenance.json (``command`` and where the cells came from) in ``out``. Cells
+    the sweep planned that are missing, and the ``failed`` ones, are named at the top of the table."""
     out = Path(out)
     atomic_write_text(out / "provenance.json", json.dumps(report_provenance(records, command), indent=1))
     frame = results_frame(records, evaluator, metric)
     stats = summary_table(frame)
     pool_size = records[0]["pool"]["size"]
     for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
-        atomic_write_text(out / f"table.{suffix}", format_table(stats, pool_size, fmt))
+        atomic_write_text(
+            out / f"table.{suffix}", format_table(stats, pool_size, fmt, planned_seeds(records))
+        )
     seeds = int(stats["count"].max())
     title = f"{evaluator} {metric} against annotation cost (mean ± std over {seeds} seed{'s' * (seeds > 1)})"
     plot_curves(stats, out / "accuracy_vs_cost.png", title, f"{evaluator} {metric}")
@@ -241,7 +314,8 @@ def write_report(
     text, warnings_ = comparison_report(frame, baseline)
     if text:
         atomic_write_text(out / "comparison.md", text + "\n")
-    if warnings_:  # a table that cannot detect a known effect says so at its top
+    warnings_ = gap_lines(missing_cells(records), failed or []) + warnings_
+    if warnings_:  # a partial table, or one that cannot detect a known effect, says so at its top
         table = (out / "table.md").read_text(encoding="utf-8")
         atomic_write_text(out / "table.md", "\n".join(f"> {w}" for w in warnings_) + "\n\n" + table)
     return stats

@@ -202,3 +202,38 @@ def test_report_warns_when_a_folder_mixes_configurations(tmp_path, capsys):
     execute(dataclasses.replace(CONFIG, name="other", budgets=(30,)), FakeHarness(), store, progress=False)
     assert main(["report", str(tmp_path / "sweep")]) == 0
     assert "holds runs of 2 different configurations" in capsys.readouterr().out
+
+
+def test_report_names_missing_and_failed_cells_and_exits_1_unless_partial_is_allowed(tmp_path, capsys):
+    from runners.cli import main
+
+    store = RunStore(tmp_path / "sweep" / "runs")
+    execute(CONFIG, FakeHarness(fail_budget=60), store, progress=False)  # the full-pool cells fail
+    for path in store.root.glob("*.json"):  # one finished cell is lost
+        cell = json.loads(path.read_text())["cell"]
+        if cell["strategy"]["name"] == "random" and cell["seed"] == 1:
+            path.unlink()
+    assert main(["report", str(tmp_path / "sweep"), "--metric", "acc", "--out", str(tmp_path / "t")]) == 1
+    out = capsys.readouterr().out
+    assert "PARTIAL: 3 planned cells have no record: random budget=15 seed=1, full budget=60 seed=0" in out
+    assert "FAILED: 2 cells failed on their last attempt: full budget=60 seed=0, full budget=60 seed=1" in out
+    assert "(n=1 of 2)" in out  # the random column says how many seeds it averages
+    table = (tmp_path / "t" / "table.md").read_text()
+    assert table.startswith("> PARTIAL: 3 planned cells")
+    allowed = ["report", str(tmp_path / "sweep"), "--metric", "acc", "--allow-partial"]
+    assert main(allowed) == 0
+
+
+def test_a_sweep_of_the_base_model_alone_reports(tmp_path, capsys):
+    import dataclasses
+
+    from runners.cli import main
+
+    execute(
+        dataclasses.replace(CONFIG, budgets=(0,)),
+        FakeHarness(),
+        RunStore(tmp_path / "s" / "runs"),
+        progress=False,
+    )
+    assert main(["report", str(tmp_path / "s"), "--metric", "acc"]) == 0
+    assert "0 (base model)" in capsys.readouterr().out
