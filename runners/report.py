@@ -135,9 +135,18 @@ def planned_cells(config: dict[str, Any], pool_size: int) -> set[tuple[str, str,
     return cells
 
 
+def latest_config(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The configuration of the sweep's latest run (a resumed sweep may have changed, say, its
+    strategy list; its latest configuration is what it plans now)."""
+    stamped = [r for r in records if isinstance(r.get("config"), dict)]
+    if not stamped:
+        return None
+    return max(stamped, key=lambda r: str(r.get("provenance", {}).get("created", "")))["config"]
+
+
 def missing_cells(records: list[dict[str, Any]]) -> list[str]:
-    """Labels of the cells the records' own configuration plans that no record holds."""
-    config = records[0].get("config")
+    """Labels of the cells the records' latest configuration plans that no record holds."""
+    config = latest_config(records)
     if not isinstance(config, dict):
         return []
     have = {
@@ -158,8 +167,8 @@ def missing_cells(records: list[dict[str, Any]]) -> list[str]:
 
 def planned_seeds(records: list[dict[str, Any]]) -> int | None:
     """How many seeds the records' configuration plans per cell (None: no stored configuration)."""
-    config = records[0].get("config")
-    return len(config["seeds"]) if isinstance(config, dict) else None
+    config = latest_config(records)
+    return len(config["seeds"]) if config is not None else None
 
 
 def gap_lines(missing: list[str], failed: list[str]) -> list[str]:
