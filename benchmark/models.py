@@ -9,10 +9,12 @@ install). GGUF weights are dequantised once into the cache directory; later load
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, distribution
@@ -21,6 +23,7 @@ from typing import Any
 
 import platformdirs
 
+from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
 
 log = logging.getLogger(__name__)
@@ -177,13 +180,53 @@ def device_and_dtype(spec: ModelSpec) -> tuple[str, Any]:
     return device, dtype
 
 
+CHECKSUMS = "selbench-checksums.json"  # beside a dequantised copy: the SHA-256 of each of its files
+STALE_TEMPORARY_SECONDS = 3600  # a dequantisation's temporary folder older than this was abandoned
+
+
+def _folder_checksums(folder: Path) -> dict[str, str]:
+    return {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != CHECKSUMS}
+
+
+def cache_is_sound(folder: Path) -> bool:
+    """Whether a dequantised copy still matches the checksums written with it (hashed once per process
+    for unchanged files). A copy from before checksums were kept is trusted once and gets them now."""
+    record = folder / CHECKSUMS
+    actual = _folder_checksums(folder)
+    if not record.is_file():
+        atomic_write_text(record, json.dumps(actual, indent=1))
+        return True
+    try:
+        return json.loads(record.read_text(encoding="utf-8")) == actual
+    except (OSError, ValueError):
+        return False
+
+
+def _remove_abandoned_temporaries(parent: Path) -> None:
+    """Temporary folders of killed dequantisations (each about the model's float32 size)."""
+    if not parent.is_dir():
+        return
+    for tmp in parent.glob(".tmp-*"):
+        try:
+            if time.time() - tmp.stat().st_mtime > STALE_TEMPORARY_SECONDS:
+                log.info("removing %s, left by an interrupted dequantisation", tmp)
+                shutil.rmtree(tmp, ignore_errors=True)
+        except FileNotFoundError:  # another process removed it first
+            continue
+
+
 def _dequantised_dir(resolved: ResolvedModel, cache_dir: str | Path | None) -> Path:
-    """A float32 safetensors copy of a GGUF model, written once (atomically) into the cache."""
+    """A float32 safetensors copy of a GGUF model, written once (atomically, with the checksums of its
+    files) into the cache; a copy that no longer matches them is recomputed, and that is said."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     target = cache_root(cache_dir) / "models" / resolved.fingerprint[:24]
     if (target / "config.json").is_file():
-        return target
+        if cache_is_sound(target):
+            return target
+        log.warning("%s: the cached dequantised model does not match its checksums; recomputing it", target)
+        shutil.rmtree(target, ignore_errors=True)
+    _remove_abandoned_temporaries(target.parent)
     log.info("dequantising %s once into %s", resolved.spec.gguf_file, target)
     gguf = {"gguf_file": resolved.spec.gguf_file}
     quantised = AutoModelForCausalLM.from_pretrained(resolved.path, **gguf)
@@ -197,6 +240,7 @@ def _dequantised_dir(resolved: ResolvedModel, cache_dir: str | Path | None) -> P
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".tmp-") as tmp:
         plain.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        atomic_write_text(Path(tmp) / CHECKSUMS, json.dumps(_folder_checksums(Path(tmp)), indent=1))
         try:
             os.replace(tmp, target)
         except OSError:  # another process finished first: its copy is as good

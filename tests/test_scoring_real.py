@@ -102,3 +102,24 @@ def test_score_command_writes_features_and_prints_task_confidence(tmp_path, caps
     assert np.load(out / "embeddings.npy").shape == (6, 384)
     assert (out / "task_confidence.csv").read_text().startswith("task,n,confidence,stderr")
     assert "fingerprint" in (out / "provenance.json").read_text()
+
+
+def test_a_damaged_model_cache_is_recomputed_and_said(tmp_path, caplog):
+    """One flipped byte in the cached dequantised weights: the next load finds it and recomputes."""
+    from benchmark.models import cache_is_sound
+
+    resolved = resolve_model(ModelSpec.default())
+    load_model(resolved, tmp_path)
+    (folder,) = (tmp_path / "models").iterdir()
+    weights = folder / "model.safetensors"
+    with weights.open("r+b") as f:
+        f.seek(weights.stat().st_size // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    assert not cache_is_sound(folder)
+    with caplog.at_level("WARNING"):
+        model, _ = load_model(resolved, tmp_path)
+    assert "does not match its checksums; recomputing it" in caplog.text
+    assert cache_is_sound(folder)
+    assert model is not None
