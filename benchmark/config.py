@@ -135,6 +135,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return _expand_variables(data, str(file))
 
 
+_SIMPLE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
@@ -188,6 +189,13 @@ class SweepConfig:
     output_dir: str | None = None  # default: runs/<name>
 
     def __post_init__(self) -> None:
+        if not _SIMPLE_NAME.fullmatch(self.name) or set(self.name) == {"."}:
+            raise ConfigError(
+                f"name: {self.name!r} names the output folder; use letters, digits, '.', '_' or '-' "
+                "(no '/' or '..'), or set output_dir."
+            )
+        if not self.budgets:
+            raise ConfigError("budgets: give at least one budget (0 is the base model).")
         for i, budget in enumerate(self.budgets):
             ok = (
                 budget == "full"
@@ -200,8 +208,17 @@ class SweepConfig:
                 )
         if not self.seeds:
             raise ConfigError("seeds: give at least one seed.")
+        for i, seed in enumerate(self.seeds):
+            if seed < 0:
+                raise ConfigError(f"seeds[{i}]: {seed} must be a non-negative integer (numpy seeds are).")
         _check_names("strategies", self.strategies, STRATEGIES)
         _check_names("evaluators", self.evaluators, EVALUATORS)
+        for i, spec in enumerate(self.evaluators):
+            if spec.name == "heldout" and not self.pool.heldout_per_task:
+                raise ConfigError(
+                    f"evaluators[{i}] (heldout) scores the pool's held-out split, and pool.heldout_per_task "
+                    "is 0: set it above 0 or remove the evaluator."
+                )
 
 
 def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: ComponentRegistry) -> None:
@@ -210,9 +227,23 @@ def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: Component
         raise ConfigError(f"{key}: give at least one.")
     for i, spec in enumerate(specs):
         try:
-            registry.build(spec.name, spec.params)
+            cls = registry.get(spec.name)
+            params = _typed_params(cls, spec.params, f"{key}[{i}].params")
+            registry.build(spec.name, params)
+        except ConfigError:
+            raise
         except SelbenchError as err:
             raise ConfigError(f"{key}[{i}]: {err}") from None
+
+
+def _typed_params(cls: type, params: dict[str, Any], where: str) -> dict[str, Any]:
+    """``params`` checked against the annotations of ``cls.__init__`` (numbers and lists converted), so
+    a parameter of the wrong type fails here with its key path rather than in every cell."""
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except (NameError, TypeError):  # annotations this module cannot resolve: the class checks them
+        return params
+    return {k: _coerce(hints[k], v, f"{where}.{k}") if k in hints else v for k, v in params.items()}
 
 
 def load_sweep_config(path: str | Path, overrides: Sequence[str] = ()) -> SweepConfig:

@@ -405,11 +405,26 @@ def _measured_seconds(record: dict) -> float:
     return sum(record["timings"].values())
 
 
+def writable_folder(path: Path, what: str) -> None:
+    """Fail now, not after hours of work, on an output folder that is a file or cannot be written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".selbench-write-check"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise SelbenchError(
+            f"{path}: the output folder cannot be written ({err.strerror or err}). Fix {what} or its rights."
+        ) from None
+
+
 def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     """Plan (--dry-run) or run a budget sweep; finished cells are skipped, failed cells listed at the end."""
     config = load_sweep_config(args.config, args.set)
     output = Path(args.output_dir or config.output_dir or Path("runs") / config.name)
     store = RunStore(output / "runs")
+    if not args.dry_run:
+        writable_folder(output, "--output-dir or the config's output_dir")
     harness = ModelHarness(config)
     if args.dry_run:
         _print_plan(config, harness, store, output, console)
@@ -466,6 +481,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     _print_report(records, args.evaluator, metric, console, args.baseline)
     failed = failed_cells(args.run_dir)
     if args.out:
+        writable_folder(Path(args.out), "--out")
         write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline, failed)
         console.print(f"tables and plots written to {args.out}")
     if args.signal:

@@ -341,8 +341,11 @@ def _run_on_ray(
 ) -> list[str | None]:
     """Cells as Ray tasks (one GPU each when the cluster has GPUs), submitted ``largest_first``; records
     land in the same store."""
+    import os
+
     import ray
 
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report sent off the machine
     ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     task = ray.remote(num_gpus=gpus, max_retries=0)(run_and_store)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray's usage report would probe hosts off the machine
 os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="selbench-hf-datasets-"))
 
 import pytest

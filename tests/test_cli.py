@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,24 @@ def test_user_error_is_one_line_with_exit_code_2():
         == "selbench: error: /no/such.jsonl: no such file (Dolly JSONL file). Fix the path."
     )
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("where", ["a file", "read-only"])
+def test_an_unwritable_output_folder_fails_before_any_cell(tmp_path, capsys, where):
+    from runners.cli import main
+
+    out = tmp_path / "out"
+    if where == "a file":
+        out.write_text("")
+    else:
+        out.mkdir()
+        out.chmod(0o500)
+        if os.access(out, os.W_OK):  # root writes anyway: a read-only folder cannot be simulated
+            out.chmod(0o700)
+            out = out / "file"
+            out.write_text("")
+    assert main(["sweep", "configs/quick.yaml", "--output-dir", str(out)]) == 2
+    assert "the output folder cannot be written" in capsys.readouterr().err
 
 
 def test_debug_shows_the_traceback():

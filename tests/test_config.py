@@ -114,6 +114,21 @@ def test_sweep_config_from_yaml_with_overrides(tmp_path):
             r"config\.training\.epoch: unknown key\. Did you mean",
         ),
         (("seeds: [0, 1]", "seeds: [zero]"), r"config\.seeds\[0\]: expected int"),
+        (("seeds: [0, 1]", "seeds: [0, -1]"), r"seeds\[1\]: -1 must be a non-negative integer"),
+        (("budgets: [0, 0.1, 30, full]", "budgets: []"), r"budgets: give at least one budget"),
+        (("name: tiny", "name: ../../x"), r"name: '\.\./\.\./x' names the output folder"),
+        (
+            ("heldout_per_task: 5", "heldout_per_task: 0"),
+            r"evaluators\[0\] \(heldout\) scores the pool's held-out",
+        ),
+        (
+            ("evaluators: [heldout]", "evaluators: [{name: heldout, params: {max_prompt_tokens: many}}]"),
+            r"evaluators\[0\]\.params\.max_prompt_tokens: expected int, got 'many'",
+        ),
+        (
+            ("params: {temperature: 2.0}", "params: {temperature: hot}"),
+            r"strategies\[1\]\.params\.temperature: expected float, got 'hot'",
+        ),
     ],
 )
 def test_sweep_config_errors_name_file_and_key(tmp_path, edit, message):
