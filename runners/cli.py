@@ -317,7 +317,19 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
     loaded = load_pool(_pool_spec(args))
     examples = _selected_examples(loaded.pool, args.selection)
     evaluators = _evaluators(args)
+    for evaluator in evaluators:  # every evaluator can run before any training is spent
+        if evaluator.name == "heldout" and loaded.heldout is None:
+            raise SelbenchError(
+                "--evaluators heldout scores the pool's held-out split: give --heldout-per-task N (N > 0)."
+            )
+        try:
+            evaluator.check()
+        except SelbenchError as err:
+            raise SelbenchError(
+                f"--evaluators {evaluator.name}: {err} (the MMLU data: --mmlu-path)"
+            ) from None
     run_dir = Path(args.run_dir)
+    writable_folder(run_dir, "--run-dir")
     resolved = resolve_model(
         ModelSpec(args.model, gguf_file=args.gguf_file) if args.model else ModelSpec.default()
     )

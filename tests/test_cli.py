@@ -162,3 +162,12 @@ def test_sweep_runs_prints_the_table_and_resumes(tmp_path, capsys):
     assert "3 cells, 2 already done, 1 to run" in plan
     assert "done  random budget=2 seed=0" in plan
     assert "time to run: ~" in plan
+
+
+def test_finetune_checks_its_evaluators_before_training(tmp_path, capsys):
+    argv = ["finetune", "-o", "examples_per_task=6", "--run-dir", str(tmp_path / "r"), "--evaluators"]
+    assert main([*argv, "heldout"]) == 2
+    assert "give --heldout-per-task N" in capsys.readouterr().err
+    assert main([*argv, "mmlu_native", "--mmlu-path", str(tmp_path / "nothing")]) == 2
+    assert "--evaluators mmlu_native:" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # nothing trained, nothing written
