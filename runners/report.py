@@ -444,17 +444,19 @@ def control_lines(frame: pd.DataFrame, comparison: pd.DataFrame | None, baseline
     lines = []
     gain = full_versus_base(frame)
     if gain is not None:
-        detected = np.isfinite(gain.low) and gain.low > 0
-        lines.append(
-            f"full pool minus base model: {gain.interval_text()} over {gain.n} seeds: "
-            + ("detected" if detected else "NOT detected")
-        )
+        if not np.isfinite(gain.low):  # one seed: nothing to test against
+            verdict = "untested (one seed of the full pool)"
+        else:
+            verdict = "detected" if gain.low > 0 else "NOT detected"
+        lines.append(f"full pool minus base model: {gain.interval_text()} over {gain.n} seeds: {verdict}")
     if comparison is not None:
         for strategy in comparison[comparison["control"]].index.get_level_values(0).unique():
             row = comparison.loc[(strategy, "all")]
-            detected = row["high"] < 0
             interval = _difference(row).interval_text()
-            verdict = f"ranked below {baseline}" if detected else f"NOT ranked below {baseline}"
+            if not np.isfinite(row["high"]):
+                verdict = "untested (one pair)"
+            else:
+                verdict = f"ranked below {baseline}" if row["high"] < 0 else f"NOT ranked below {baseline}"
             lines.append(f"positive control {strategy} minus {baseline}, all budgets: {interval}: {verdict}")
     if any("NOT" in line for line in lines):
         lines.insert(

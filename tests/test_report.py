@@ -190,6 +190,10 @@ def test_an_undetected_control_is_a_warning_at_the_top():
     assert warnings
     assert warnings[0].startswith("WARNING: this sweep could not detect a known effect")
     assert "NOT ranked below random" in text
+    one_seed = comparison_frame()
+    text, warnings = comparison_report(one_seed[one_seed["seed"] == 0], "random")
+    assert not warnings  # one seed tests nothing: said, not warned about
+    assert "full pool minus base model: +0.600 over 1 seeds: untested" in text
 
 
 def test_report_warns_when_a_folder_mixes_configurations(tmp_path, capsys):
