@@ -28,6 +28,7 @@ from benchmark.errors import SelbenchError
 from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
 from benchmark.models import ModelSpec, load_tokenizer, resolve_model
+from benchmark.registry import did_you_mean
 from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
 from benchmark.store import RunStore, provenance
 from benchmark.training import METHODS, TrainingConfig
@@ -490,6 +491,13 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
         )
     metric = args.metric or headline_metric(args.evaluator)
+    strategies = sorted({r["cell"]["strategy"]["name"] for r in records})
+    if args.baseline is not None and args.baseline not in strategies:
+        raise SelbenchError(
+            f"--baseline {args.baseline!r}: no stored run of it.{did_you_mean(args.baseline, strategies)} "
+            f"Stored: {', '.join(strategies)}."
+        )
+    args.baseline = args.baseline or "random"
     _print_report(records, args.evaluator, metric, console, args.baseline)
     failed = failed_cells(args.run_dir)
     if args.out:
@@ -595,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", help="the sweep's output folder (holds runs/)")
     report.add_argument("--evaluator", default="heldout")
     report.add_argument("--metric", help="default: acc_macro for heldout, acc for MMLU")
-    report.add_argument("--baseline", default="random", help="strategy the others are compared with")
+    report.add_argument("--baseline", help="strategy the others are compared with (default: random)")
     report.add_argument("--out", help="folder for table.md, table.csv and table.tex")
     report.add_argument(
         "--allow-partial",

@@ -22,6 +22,7 @@ import pandas as pd
 
 from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.errors import SelbenchError
+from benchmark.registry import did_you_mean
 from benchmark.store import git_commit
 from runners.power import (
     Difference,
@@ -35,11 +36,25 @@ from runners.power import (
 
 
 def results_frame(records: Iterable[dict[str, Any]], evaluator: str, metric: str) -> pd.DataFrame:
-    """One row per run: strategy, budget, share of the pool, seed and the chosen metric."""
+    """One row per run: strategy, budget, share of the pool, seed and the chosen metric. An evaluator or
+    metric no run has is an error naming the ones they do have."""
     rows = []
+    records = list(records)
+    evaluators = sorted({e for r in records for e in r.get("evaluations", {})})
+    if evaluator not in evaluators:
+        raise SelbenchError(
+            f"--evaluator {evaluator!r}: no stored run has it.{did_you_mean(evaluator, evaluators)} "
+            f"Stored: {', '.join(evaluators) or 'none'}."
+        )
+    metrics = sorted({m for r in records for m in r["evaluations"].get(evaluator, {}).get("metrics", {})})
+    if metric not in metrics:
+        raise SelbenchError(
+            f"--metric {metric!r}: no stored {evaluator} run has it.{did_you_mean(metric, metrics)} "
+            f"Stored: {', '.join(metrics)}."
+        )
     for r in records:
         evaluation = r.get("evaluations", {}).get(evaluator)
-        if evaluation is None:
+        if evaluation is None or metric not in evaluation["metrics"]:
             continue
         rows.append(
             {
@@ -50,8 +65,6 @@ def results_frame(records: Iterable[dict[str, Any]], evaluator: str, metric: str
                 "value": evaluation["metrics"][metric],
             }
         )
-    if not rows:
-        raise SelbenchError(f"no stored run has metric {metric!r} of evaluator {evaluator!r}.")
     return pd.DataFrame(rows)
 
 

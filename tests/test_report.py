@@ -228,6 +228,22 @@ def test_report_names_missing_and_failed_cells_and_exits_1_unless_partial_is_all
     assert main(allowed) == 0
 
 
+def test_report_names_unknown_metric_evaluator_and_baseline(tmp_path, capsys):
+    from runners.cli import main
+
+    execute(CONFIG, FakeHarness(), RunStore(tmp_path / "s" / "runs"), progress=False)
+    for flags, message in (
+        (["--metric", "accc"], "--metric 'accc': no stored heldout run has it. Did you mean 'acc'?"),
+        (["--evaluator", "mmlu"], "--evaluator 'mmlu': no stored run has it."),
+        (
+            ["--metric", "acc", "--baseline", "randon"],
+            "--baseline 'randon': no stored run of it. Did you mean",
+        ),
+    ):
+        assert main(["report", str(tmp_path / "s"), *flags]) == 2
+        assert message in capsys.readouterr().err
+
+
 def test_a_sweep_of_the_base_model_alone_reports(tmp_path, capsys):
     import dataclasses
 
