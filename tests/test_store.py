@@ -37,3 +37,17 @@ def test_provenance_names_the_code_and_packages():
     assert record["packages"]["torch"].startswith("2.13.0")
     assert record["packages"]["selbench"] == "0.1.0"
     assert record["created"].endswith("+00:00")
+
+
+def test_records_get_the_users_umask_not_owner_only(tmp_path):
+    import os
+    import stat
+
+    from benchmark.atomic import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "r.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
