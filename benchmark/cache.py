@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.atomic import current_umask
 from benchmark.types import content_hash
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class FeatureCache:
         """Write an entry atomically; an entry another process wrote first is kept."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{key}.tmp-"))
+        tmp.chmod(0o777 & ~current_umask())  # mkdtemp's folders are owner-only; others follow the umask
         try:
             entries = {}
             for name, array in arrays.items():

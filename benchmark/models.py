@@ -23,7 +23,7 @@ from typing import Any
 
 import platformdirs
 
-from benchmark.atomic import atomic_write_text
+from benchmark.atomic import atomic_write_text, current_umask
 from benchmark.errors import SelbenchError
 
 log = logging.getLogger(__name__)
@@ -238,6 +238,7 @@ def _dequantised_dir(resolved: ResolvedModel, cache_dir: str | Path | None) -> P
     plain.load_state_dict(quantised.state_dict())
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".tmp-") as tmp:
+        Path(tmp).chmod(0o777 & ~current_umask())  # owner-only by default: follow the umask instead
         plain.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         atomic_write_text(Path(tmp) / CHECKSUMS, json.dumps(_folder_checksums(Path(tmp)), indent=1))

@@ -58,3 +58,16 @@ def test_no_pickle_in_cached_files(cache):
     with pytest.raises(ValueError, match="pickle"):
         cache.save(key, {"a": np.array([object()])}, {})
     assert cache.load(key) is None
+
+
+def test_entries_follow_the_umask(cache):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        cache.save("k", {"x": np.zeros(3)}, {})
+    finally:
+        os.umask(old)
+    (entry,) = [p for p in cache.root.iterdir() if not p.name.startswith(".")]
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o755
