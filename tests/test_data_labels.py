@@ -4,13 +4,15 @@ from benchmark.types import Example
 
 
 def examples(rows):
-    return [Example(f"{group} {i}", answer, "t", "s") for i, (group, answer) in enumerate(rows)]
+    return [
+        Example(f"{group} {i}", answer, "t", "s", template=group) for i, (group, answer) in enumerate(rows)
+    ]
 
 
 def test_choices_are_the_distinct_answers_of_a_classification_template():
     rows = [("tone", "Positive"), ("tone", "Negative"), ("tone", "Positive"), ("topic", "Company")] * 2
     rows += [("qa", f"answer {i}") for i in range(12)]
-    out = with_choices(examples(rows), [group for group, _ in rows])
+    out = with_choices(examples(rows))
     by_group = {group: ex.choices for (group, _), ex in zip(rows, out, strict=True)}
     # one answer is no choice; twelve distinct answers are open text
     assert by_group == {"tone": ("Negative", "Positive"), "topic": (), "qa": ()}

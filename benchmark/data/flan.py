@@ -40,7 +40,7 @@ def _load_local(folder: Path, task_level: str, dataset_prefixes: list[str] | Non
     if not paths:
         raise DataError(f"{folder}: no *.jsonl files. A FLAN folder holds one JSONL file per task template.")
     prefixes = dataset_prefixes if dataset_prefixes is not None else p3_dataset_names()
-    examples, templates = [], []
+    examples = []
     unlabelled: dict[str, int] = {}  # file name -> records without a completion
     for path in paths:
         task = path.stem
@@ -60,7 +60,6 @@ def _load_local(folder: Path, task_level: str, dataset_prefixes: list[str] | Non
             examples.append(
                 Example(text_field(record, "prompt", where), response, task, "flan", template=path.stem)
             )
-            templates.append(path.stem)
     if unlabelled:
         log.warning(
             "%s: %d records with an empty completion left out (%s)",
@@ -68,7 +67,7 @@ def _load_local(folder: Path, task_level: str, dataset_prefixes: list[str] | Non
             sum(unlabelled.values()),
             ", ".join(f"{name}: {n}" for name, n in unlabelled.items()),
         )
-    return with_choices(examples, templates)
+    return with_choices(examples)
 
 
 @register_source("flan")
@@ -104,18 +103,16 @@ def load_flan(
         streaming=streaming,
         max_rows=max_rows,
     )
-    examples, templates = [], []
+    examples = []
     for i, row in rows:
         where = f"{hub_id} row {i}"
-        template = text_field(row, task_column, where)
         examples.append(
             Example(
                 text_field(row, prompt_column, where),
                 text_field(row, response_column, where),
                 text_field(row, task_col, where),
                 "flan",
-                template=template,
+                template=text_field(row, task_column, where),
             )
         )
-        templates.append(template)
-    return with_choices(examples, templates)
+    return with_choices(examples)

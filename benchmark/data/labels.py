@@ -9,7 +9,6 @@ source, never off a small held-out sample, keeps the right answer from being the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import replace
 
 from benchmark.types import Example
@@ -17,16 +16,14 @@ from benchmark.types import Example
 MAX_CHOICES = 10
 
 
-def with_choices(
-    examples: list[Example], groups: Sequence[str], max_choices: int = MAX_CHOICES
-) -> list[Example]:
-    """``examples`` with ``choices`` set to the sorted distinct responses of their group (``groups[i]``
-    names the template or task of ``examples[i]``) where the group has 2 to ``max_choices`` of them."""
+def with_choices(examples: list[Example], max_choices: int = MAX_CHOICES) -> list[Example]:
+    """``examples`` with ``choices`` set to the sorted distinct responses of their template (else task)
+    where it has 2 to ``max_choices`` of them."""
     responses: dict[str, set[str]] = defaultdict(set)
-    for ex, group in zip(examples, groups, strict=True):
-        responses[group].add(ex.response)
+    for ex in examples:
+        responses[ex.template_or_task].add(ex.response)
     options = {g: tuple(sorted(r)) for g, r in responses.items() if 2 <= len(r) <= max_choices}
     return [
-        replace(ex, choices=options[g]) if g in options else ex
-        for ex, g in zip(examples, groups, strict=True)
+        replace(ex, choices=options[ex.template_or_task]) if ex.template_or_task in options else ex
+        for ex in examples
     ]

@@ -85,19 +85,14 @@ def content_index(examples: Sequence[Example], boilerplate_share: float = BOILER
         windows.append(_windows(ids))
         template_of.append(templates.setdefault(ex.template_or_task, len(templates)))
     # in how many examples of its template each shingle occurs: keys mix template and shingle
-    with np.errstate(over="ignore"):
-        keyed = [
-            np.unique(w) ^ np.uint64(t * 0x9E3779B97F4A7C15 % 2**64)
-            for w, t in zip(windows, template_of, strict=True)
-        ]
+    salts = [np.uint64(t * 0x9E3779B97F4A7C15 % 2**64) for t in range(len(templates))]
+    keyed = [np.unique(w) ^ salts[t] for w, t in zip(windows, template_of, strict=True)]
     keys, counts = np.unique(np.concatenate(keyed) if keyed else np.empty(0, np.uint64), return_counts=True)
     template_size = np.bincount(np.array(template_of, dtype=np.int64), minlength=len(templates))
     threshold = np.maximum(2, np.ceil(boilerplate_share * template_size))
     content = []
     for w, t in zip(windows, template_of, strict=True):
-        with np.errstate(over="ignore"):
-            key = w ^ np.uint64(t * 0x9E3779B97F4A7C15 % 2**64)
-        seen = counts[np.searchsorted(keys, key)]
+        seen = counts[np.searchsorted(keys, w ^ salts[t])]
         content.append(_content_windows(w, seen >= threshold[t]))
     sizes = np.array([len(c) for c in content], dtype=np.int64)
     example = np.repeat(np.arange(len(examples), dtype=np.int64), sizes)
