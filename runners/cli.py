@@ -23,7 +23,7 @@ from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.config import SweepConfig, load_sweep_config
 from benchmark.data import SOURCES, PoolSpec, load_pool
 from benchmark.data.overlap import leakage
-from benchmark.data.pools import SPLITS
+from benchmark.data.pools import SPLITS, cut_pool, load_source
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
@@ -122,7 +122,9 @@ def _pool_spec(args: argparse.Namespace) -> PoolSpec:
 
 def cmd_describe(args: argparse.Namespace, console: Console) -> int:
     """Load a pool and print its tasks with pool and held-out counts."""
-    loaded = load_pool(_pool_spec(args))
+    spec = _pool_spec(args)
+    source, duplicates = load_source(spec)  # kept: the leak check reads boilerplate off the whole source
+    loaded = cut_pool(spec, source, duplicates)
     pool, heldout = loaded.pool, loaded.heldout
     held_counts = heldout.task_counts() if heldout else {}
     table = Table(title=f"pool {pool.name}: {len(pool)} examples, {len(pool.tasks)} tasks")
@@ -145,8 +147,6 @@ def cmd_describe(args: argparse.Namespace, console: Console) -> int:
         f"tasks below min_per_task dropped: {len(loaded.small_tasks_dropped)}"
     )
     if heldout is not None:
-        spec = _pool_spec(args)
-        source = SOURCES.get(spec.source)(**spec.options)  # boilerplate is read off the whole source
         leak = leakage(pool.examples, heldout.examples, source)
         console.print(
             f"split by {spec.split}: {leak.leaked_groups} content groups on both sides; "

@@ -174,10 +174,20 @@ def _content_heldout(
 def load_pool(spec: PoolSpec) -> LoadedPool:
     """Load ``spec.source``, drop exact duplicates, then filter tasks, split off held-out examples,
     drop tasks below ``min_per_task``, cap per task and in total. Errors name the field and the fix."""
+    return cut_pool(spec, *load_source(spec))
+
+
+def load_source(spec: PoolSpec) -> tuple[list[Example], int]:
+    """The source's examples with exact duplicates dropped, and how many were dropped."""
     _check_options(spec.source, spec.options)
     examples, duplicates = _dedupe(SOURCES.get(spec.source)(**spec.options))
     if duplicates:
         log.info("%s: dropped %d exact duplicate examples", spec.source, duplicates)
+    return examples, duplicates
+
+
+def cut_pool(spec: PoolSpec, examples: list[Example], duplicates: int) -> LoadedPool:
+    """``load_pool``'s cuts of already loaded, de-duplicated ``examples``."""
     groups = _by_task(examples)
     if spec.tasks is not None:
         for task in spec.tasks:
