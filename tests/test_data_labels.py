@@ -37,3 +37,15 @@ def test_synthetic_classification_tasks_carry_their_choices():
     choices = {ex.task: ex.choices for ex in pool.examples}
     assert choices["parity"] == ("even", "odd")
     assert choices["copy_word"] == ()
+
+
+def test_near_constant_templates_are_found_only_with_enough_examples():
+    from benchmark.data.pools import constant_templates
+
+    rows = [("imdb", "negative")] * 9 + [("imdb", "positive")]  # 90 % one answer
+    rows += [("tone", "yes"), ("tone", "no")] * 5  # balanced
+    rows += [("tiny", "yes")] * 9  # one answer, but too few examples to judge
+    found = constant_templates(examples(rows), 0.9)
+    assert found == ("imdb",)
+    assert constant_templates(examples(rows), None) == ()
+    assert constant_templates(examples(rows), 0.95) == ()

@@ -41,3 +41,14 @@ def test_training_tokens_follow_the_pool_lengths_and_epochs():
     assert training_tokens(per_example, steps, 10) == pytest.approx(12 * per_example, abs=1)
     assert format_duration(75) == "1m15s"
     assert format_duration(3720) == "1h02m"
+
+
+def test_min_steps_raise_small_budgets_to_the_same_compute():
+    from benchmark.training import planned_steps
+    from runners.estimate import training_tokens
+
+    config = TrainingConfig(epochs=1, min_steps=12, batch_size=8)
+    assert [planned_steps(config, n) for n in (12, 48, 96, 240)] == [12, 12, 12, 30]
+    assert training_tokens(10.0, config, 12) == training_tokens(10.0, config, 96) == 960
+    assert training_tokens(10.0, config, 240) == 2400
+    assert planned_steps(TrainingConfig(max_steps=5, min_steps=12), 1000) == 5  # max_steps wins

@@ -61,3 +61,18 @@ def test_training_is_deterministic(tmp_path, examples):
             ]
         )
     np.testing.assert_array_equal(losses[0], losses[1])
+
+
+def test_a_cell_record_keeps_the_loss_curve_of_min_steps_and_the_cut_counts(tmp_path, examples):
+    from runners.sweep import train_and_evaluate
+
+    resolved = resolve_model(ModelSpec.default())
+    config = TrainingConfig(epochs=1, min_steps=3, batch_size=8, max_length=48, save_model=False)
+    record = train_and_evaluate(resolved, None, examples[:4], config, [], None, tmp_path, progress=False)
+    training = record["training"]
+    assert training["steps"] == 3  # one epoch of 4 examples is 1 step: raised to min_steps
+    assert [c["step"] for c in training["loss_curve"]] == [1, 2, 3]
+    assert (
+        training["prompts_cut"] + training["responses_cut"] > 0
+    )  # 48 tokens cut the chat template's prompts
+    assert record["evaluation_precision"] == "float32"
