@@ -1,7 +1,6 @@
 # The two Quickstart commands. Both create .venv on first use (about 1.5 minutes, 2 GB).
 VENV ?= .venv
 BIN := $(VENV)/bin
-export HF_HUB_OFFLINE ?= 1
 # Real data (the default sweep's MMLU slice): ../shared/data beside the checkout, else the development
 # machines' /work/shared/data; set SELBENCH_DATA_DIR to point elsewhere.
 export SELBENCH_DATA_DIR ?= $(firstword $(wildcard ../shared/data /work/shared/data) ../shared/data)

@@ -13,12 +13,14 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmark.atomic import current_umask
+from benchmark.locks import wait_lock
 from benchmark.types import content_hash
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,20 @@ class FeatureCache:
             shutil.rmtree(folder, ignore_errors=True)
             return None
         return arrays, body["meta"]
+
+    def get_or_compute(
+        self, key: str, compute: Callable[[], tuple[dict[str, np.ndarray], dict[str, Any]]], what: str
+    ) -> dict[str, np.ndarray]:
+        """The entry's arrays, computed by ``compute`` (arrays, meta) and stored when absent. One
+        process computes an entry while others wanting it wait and then read it."""
+        if (hit := self.load(key)) is not None:
+            return hit[0]
+        with wait_lock(self.root / ".locks" / f"{key}.lock", f"{what} (computed by another process)"):
+            if (hit := self.load(key)) is not None:
+                return hit[0]
+            arrays, meta = compute()
+            self.save(key, arrays, meta)
+            return arrays
 
     def save(self, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         """Write an entry atomically; an entry another process wrote first is kept."""

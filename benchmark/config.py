@@ -10,75 +10,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, TypeVar
 
 import yaml
 
 from benchmark.data import PoolSpec
-from benchmark.errors import SelbenchError
+from benchmark.errors import ConfigError, SelbenchError
 from benchmark.evaluation import EVALUATORS
 from benchmark.registry import ComponentRegistry, did_you_mean
 from benchmark.scoring import ScorerConfig
 from benchmark.training import TrainingConfig
+from benchmark.typecheck import coerce, typed_kwargs
 from strategies import STRATEGIES
 
 T = TypeVar("T")
-
-
-class ConfigError(SelbenchError):
-    """A configuration value that cannot be used; the message names the key path."""
-
-
-def _type_name(tp: Any) -> str:
-    """How a YAML author would say the type: 'int', 'a list of str', 'null'."""
-    origin, args = get_origin(tp), get_args(tp)
-    if tp is type(None):
-        return "null"
-    if origin in (list, tuple, Sequence):
-        return f"a list of {_type_name(args[0])}" if args else "a list"
-    if origin in (dict, Mapping) or tp in (dict, Mapping):
-        return "a mapping"
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
-
-
-def _coerce(tp: Any, value: Any, where: str) -> Any:
-    """``value`` checked (and, for numbers and sequences, converted) against the annotation ``tp``."""
-    origin, args = get_origin(tp), get_args(tp)
-    if tp is Any:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        for option in (a for a in args if a is not type(None)):
-            try:
-                return _coerce(option, value, where)
-            except ConfigError:
-                continue
-        expected = " or ".join(_type_name(a) for a in args)
-        raise ConfigError(f"{where}: expected {expected}, got {value!r}.")
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: expected a mapping of {tp.__name__} settings, got {value!r}.")
-        return from_mapping(tp, value, where)
-    if origin in (list, tuple, Sequence):
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}.")
-        item = args[0] if args else Any
-        items = [_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
-        return tuple(items) if origin is tuple else items
-    if origin in (dict, Mapping) or tp in (dict, Mapping):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}.")
-        return dict(value)
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if tp in (int, str, bool) and isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
-        return value
-    raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}.")
 
 
 def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
@@ -89,7 +37,9 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
             hint = did_you_mean(str(key), list(fields))
             raise ConfigError(f"{where}.{key}: unknown key.{hint} Known: {', '.join(fields)}.")
     hints = typing.get_type_hints(cls)
-    values = {name: _coerce(hints[name], data[name], f"{where}.{name}") for name in fields if name in data}
+    values = {
+        name: coerce(hints[name], value, f"{where}.{name}", from_mapping) for name, value in data.items()
+    }
     missing = [
         n
         for n, f in fields.items()
@@ -104,48 +54,79 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str) -> T:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """``data`` with ``a.b.c=value`` overrides applied (values parsed as YAML), as CLI flags give them."""
+    """``data`` with ``a.b.c=value`` overrides applied (values parsed as YAML), as ``--set`` gives them."""
     for item in overrides:
         path, sep, text = item.partition("=")
         if not sep or not path:
-            raise ConfigError(f"override {item!r}: expected KEY.PATH=VALUE, e.g. training.epochs=1")
+            raise ConfigError(f"--set {item!r}: expected KEY.PATH=VALUE, e.g. training.epochs=1")
+        try:
+            value = yaml.load(text, Loader=_StrictLoader)
+        except yaml.YAMLError as err:
+            raise ConfigError(
+                f"--set {item!r}: the value is not valid YAML ({getattr(err, 'problem', err)}). Quote it."
+            ) from None
         node = data
         *parents, leaf = path.split(".")
         for part in parents:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r}: {part!r} is not a mapping in the config.")
-        node[leaf] = yaml.safe_load(text)
+                raise ConfigError(f"--set {item!r}: {part!r} is not a mapping in the config.")
+        node[leaf] = value
     return data
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """The top-level mapping of a YAML file, or an error naming the file (and line) and the problem."""
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error: the last one
+    silently winning hides a typo'd override."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+
+def load_yaml(path: str | Path, written: dict[str, str] | None = None) -> dict[str, Any]:
+    """The top-level mapping of a YAML file, or an error naming the file (and line) and the problem;
+    ``written`` collects each value with a ``${VAR}`` expanded, mapped to the text as written."""
     file = Path(path)
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except OSError as err:
         raise ConfigError(f"{file}: cannot be read ({err.strerror}). Fix the path.") from None
+    except UnicodeDecodeError as err:
+        line = file.read_bytes()[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{file}:{line}: not UTF-8 text (byte {err.object[err.start]:#04x}). Save the file as UTF-8."
+        ) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise ConfigError(f"{file}{line}: not valid YAML ({getattr(err, 'problem', err)}).") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: the top level must be a mapping of settings.")
-    return _expand_variables(data, str(file))
+    return _expand_variables(data, str(file), {} if written is None else written)
 
 
 _SIMPLE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
-def _expand_variables(node: Any, where: str) -> Any:
+def _expand_variables(node: Any, where: str, written: dict[str, str]) -> Any:
     """``${NAME}`` and ``${NAME:-default}`` in string values replaced from the environment, so a
     config can name machine-specific paths (data folders) without being edited."""
     if isinstance(node, dict):
-        return {k: _expand_variables(v, f"{where}: {k}") for k, v in node.items()}
+        return {k: _expand_variables(v, f"{where}: {k}", written) for k, v in node.items()}
     if isinstance(node, list):
-        return [_expand_variables(v, f"{where}[{i}]") for i, v in enumerate(node)]
+        return [_expand_variables(v, f"{where}[{i}]", written) for i, v in enumerate(node)]
     if not isinstance(node, str):
         return node
 
@@ -159,7 +140,10 @@ def _expand_variables(node: Any, where: str) -> Any:
             )
         return default
 
-    return _VARIABLE.sub(value, node)
+    expanded = _VARIABLE.sub(value, node)
+    if expanded != node:
+        written[expanded] = node
+    return expanded
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +171,8 @@ class SweepConfig:
     scorer: ScorerConfig = dataclasses.field(default_factory=ScorerConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     output_dir: str | None = None  # default: runs/<name>
+    # values expanded from ${VAR}, mapped to the text as written (set by load_sweep_config)
+    as_written: Mapping[str, str] = dataclasses.field(default_factory=dict, init=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _SIMPLE_NAME.fullmatch(self.name) or set(self.name) == {"."}:
@@ -228,7 +214,7 @@ def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: Component
     for i, spec in enumerate(specs):
         try:
             cls = registry.get(spec.name)
-            params = _typed_params(cls, spec.params, f"{key}[{i}].params")
+            params = typed_kwargs(cls.__init__, spec.params, f"{key}[{i}].params.{{}}")
             registry.build(spec.name, params)
         except ConfigError:
             raise
@@ -236,25 +222,35 @@ def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: Component
             raise ConfigError(f"{key}[{i}]: {err}") from None
 
 
-def _typed_params(cls: type, params: dict[str, Any], where: str) -> dict[str, Any]:
-    """``params`` checked against the annotations of ``cls.__init__`` (numbers and lists converted), so
-    a parameter of the wrong type fails here with its key path rather than in every cell."""
-    try:
-        hints = typing.get_type_hints(cls.__init__)
-    except (NameError, TypeError):  # annotations this module cannot resolve: the class checks them
-        return params
-    return {k: _coerce(hints[k], v, f"{where}.{k}") if k in hints else v for k, v in params.items()}
-
-
 def load_sweep_config(path: str | Path, overrides: Sequence[str] = ()) -> SweepConfig:
     """A validated sweep configuration from a YAML file and ``a.b=value`` overrides."""
-    data = apply_overrides(load_yaml(path), overrides)
+    written: dict[str, str] = {}
+    data = apply_overrides(load_yaml(path, written), overrides)
     if data.get("strategies") == "all":  # every registered strategy, plugins included
         data["strategies"] = STRATEGIES.names()
     for key in ("strategies", "evaluators"):
         if isinstance(data.get(key), list):
             data[key] = [{"name": item} if isinstance(item, str) else item for item in data[key]]
     try:
-        return from_mapping(SweepConfig, data, "config")
+        config = from_mapping(SweepConfig, data, "config")
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+    object.__setattr__(config, "as_written", written)
+    return config
+
+
+def config_record(config: SweepConfig) -> dict[str, Any]:
+    """The settings a run record stores: every one, resolved, except that values expanded from
+    ``${VAR}`` are stored as written (records carry no machine's paths or environment; the pool's and
+    model's content fingerprints beside them say what was actually read)."""
+
+    def as_written(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: as_written(v) for k, v in node.items()}
+        if isinstance(node, list | tuple):
+            return [as_written(v) for v in node]
+        return config.as_written.get(node, node) if isinstance(node, str) else node
+
+    record = dataclasses.asdict(config)
+    del record["as_written"]
+    return as_written(record)

@@ -7,3 +7,7 @@ class SelbenchError(Exception):
 
 class DataError(SelbenchError):
     """A data file, folder or field that cannot be used as given."""
+
+
+class ConfigError(SelbenchError):
+    """A configuration value that cannot be used; the message names the key path or flag."""

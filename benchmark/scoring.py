@@ -235,17 +235,20 @@ class Scorer:
     def confidence(self, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
         """(confidence, entropy) of every example of the pool."""
         key = self._key("confidence", pool, **self._model_settings())
-        if (hit := self.cache.load(key)) is None:
+
+        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             confidence, entropy = self._confidence_of(pool, np.arange(len(pool)))
-            self.cache.save(key, {"confidence": confidence, "entropy": entropy}, self.provenance())
-            return confidence, entropy
-        return hit[0]["confidence"], hit[0]["entropy"]
+            return {"confidence": confidence, "entropy": entropy}, self.provenance()
+
+        arrays = self.cache.get_or_compute(key, compute, f"confidence of pool {pool.name}")
+        return arrays["confidence"], arrays["entropy"]
 
     def task_confidence(self, pool: Pool) -> TaskConfidence:
         """Mean confidence per task over ``task_sample_size`` seeded prompts each, with standard errors."""
         c = self.config
         key = self._key("task_confidence", pool, k=c.task_sample_size, seed=c.seed, **self._model_settings())
-        if (hit := self.cache.load(key)) is None:
+
+        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             sample = task_sample(pool, c.task_sample_size, c.seed)
             values, _ = self._confidence_of(pool, sample)
             task_of = pool.task_ids()[sample]
@@ -255,9 +258,9 @@ class Scorer:
             with np.errstate(invalid="ignore", divide="ignore"):
                 stderr = np.where(n > 1, np.sqrt(sq / np.maximum(n - 1, 1)) / np.sqrt(n), np.nan)
             arrays = {"mean": mean, "stderr": stderr, "n": n, "sample": sample}
-            self.cache.save(key, arrays, self.provenance() | {"tasks": list(pool.tasks)})
-        else:
-            arrays = hit[0]
+            return arrays, self.provenance() | {"tasks": list(pool.tasks)}
+
+        arrays = self.cache.get_or_compute(key, compute, f"task confidence of pool {pool.name}")
         return TaskConfidence(pool.tasks, arrays["mean"], arrays["stderr"], arrays["n"])
 
     def embeddings(self, pool: Pool) -> np.ndarray:
@@ -270,8 +273,12 @@ class Scorer:
                 "embedder": c.embedder or str(minilm_dir().name),
             }
         key = self._key(f"embeddings/{c.embedding}", pool, **settings)
-        if (hit := self.cache.load(key)) is not None:
-            return hit[0]["embeddings"]
+        return self.cache.get_or_compute(
+            key, lambda: self._embed(pool, settings), f"embeddings of pool {pool.name}"
+        )["embeddings"]
+
+    def _embed(self, pool: Pool, settings: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        c = self.config
         prompts = [ex.prompt for ex in pool.examples]
         if c.embedding == "lm_mean_pool":
             model, tokenizer = self.lm
@@ -291,8 +298,7 @@ class Scorer:
                 convert_to_numpy=True,
                 show_progress_bar=c.progress,
             ).astype(np.float32)
-        self.cache.save(key, {"embeddings": emb}, {"embedding": c.embedding, **settings})
-        return emb
+        return {"embeddings": emb}, {"embedding": c.embedding, **settings}
 
     @property
     def sentence_transformer(self) -> Any:

@@ -66,8 +66,17 @@ class TrainingConfig:
         for name in ("lora_r", "batch_size", "gradient_accumulation_steps", "max_length"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise SelbenchError(f"training {name}={getattr(self, name)!r}: must be a positive integer.")
-        if not self.learning_rate > 0 or not self.epochs > 0:
-            raise SelbenchError("training learning_rate and epochs must be positive.")
+        for name in ("learning_rate", "epochs", "lora_alpha"):
+            if not getattr(self, name) > 0:
+                raise SelbenchError(f"training {name}={getattr(self, name)!r}: must be positive.")
+        if self.max_steps is not None and (isinstance(self.max_steps, bool) or self.max_steps < 1):
+            raise SelbenchError(f"training max_steps={self.max_steps!r}: must be a positive integer or null.")
+        if not 0 <= self.warmup_ratio < 1:
+            raise SelbenchError(f"training warmup_ratio={self.warmup_ratio!r}: must be in [0, 1).")
+        if not 0 <= self.lora_dropout < 1:
+            raise SelbenchError(f"training lora_dropout={self.lora_dropout!r}: must be in [0, 1).")
+        if not self.weight_decay >= 0:
+            raise SelbenchError(f"training weight_decay={self.weight_decay!r}: must be at least 0.")
 
 
 @dataclass(frozen=True)

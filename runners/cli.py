@@ -6,12 +6,14 @@ import argparse
 import inspect
 import json
 import logging
+import os
+import re
 import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,7 @@ from benchmark.registry import did_you_mean
 from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
 from benchmark.store import RunStore, provenance
 from benchmark.training import METHODS, TrainingConfig
+from benchmark.typecheck import typed_kwargs
 from benchmark.types import FEATURE_NAMES, Example, Pool
 from runners.estimate import (
     cell_seconds,
@@ -61,11 +64,21 @@ from strategies.task_sampling import inverse_confidence_weights
 T = TypeVar("T")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as SelbenchError: one line and exit code 2, like every user error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise SelbenchError(f"{message} (see `{self.prog} --help`)")
+
+
 def _key_value(text: str) -> tuple[str, object]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE, e.g. task_level=coarse")
-    return key, yaml.safe_load(value)
+    try:
+        return key, yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"{text!r}: the value is not valid YAML; quote it") from None
 
 
 def _add_key_values(parser: argparse.ArgumentParser, short: str, long: str, help: str) -> None:
@@ -108,10 +121,26 @@ def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _from_args(cls: type[T], args: argparse.Namespace, **overrides: object) -> T:
-    """An instance of the dataclass ``cls`` from the parsed flags named like its fields."""
-    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
-    return cls(**(values | overrides))
+def _from_args(
+    cls: type[T], args: argparse.Namespace, flags: dict[str, str] | None = None, **values: object
+) -> T:
+    """An instance of the dataclass ``cls`` from the parsed flags named like its fields (``flags``: the
+    fields whose flag is named otherwise); an invalid value is reported under its flag."""
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)} | values
+    try:
+        return cls(**values)
+    except SelbenchError as err:
+        raise SelbenchError(_flag_names(str(err), flags or {})) from None
+
+
+def _flag_names(message: str, flags: dict[str, str]) -> str:
+    """A settings error (``pool heldout_per_task=-1: ...``) as typed (``--heldout-per-task=-1: ...``)."""
+
+    def flag(match: re.Match[str]) -> str:
+        return f"--{flags.get(match[1], match[1]).replace('_', '-')}="
+
+    message = re.sub(r"^(?:pool|scorer|training) (\w+)=", flag, message)
+    return re.sub(r"^options\.(\w+):", r"-o \1:", message)
 
 
 def _pool_spec(args: argparse.Namespace) -> PoolSpec:
@@ -199,10 +228,11 @@ def _scorer_config(args: argparse.Namespace) -> ScorerConfig:
 
 def cmd_score(args: argparse.Namespace, console: Console) -> int:
     """Compute pool features, write them to --out and print the per-task confidence."""
-    pool = load_pool(_pool_spec(args)).pool
     scorer = Scorer(_scorer_config(args))
-    features = scorer.features(pool, set(args.features))
+    pool = load_pool(_pool_spec(args)).pool
     out = Path(args.out)
+    writable_folder(out, "--out")
+    features = scorer.features(pool, set(args.features))
     for name in ("confidence", "entropy", "embeddings"):
         value = getattr(features, name)
         if value is not None:
@@ -260,9 +290,14 @@ def _add_scorer_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_select(args: argparse.Namespace, console: Console) -> int:
     """Run one strategy on one pool and write the selected uids."""
+    params = typed_kwargs(STRATEGIES.get(args.strategy).__init__, dict(args.params), "-p {}")
+    strategy = build_strategy(args.strategy, params)
+    scorer = Scorer(_scorer_config(args))
     pool = load_pool(_pool_spec(args)).pool
-    strategy = build_strategy(args.strategy, dict(args.params))
-    features = Scorer(_scorer_config(args)).features(pool, strategy.required_features())
+    if not 0 <= args.budget <= len(pool):
+        raise SelbenchError(f"--budget {args.budget}: must be between 0 and the pool size {len(pool)}.")
+    writable_folder(Path(args.out).parent, "--out")
+    features = scorer.features(pool, strategy.required_features())
     picked = strategy.select(pool, args.budget, features, np.random.default_rng(args.selection_seed))
     uids = [pool.uids[i] for i in picked]
     record = {
@@ -315,6 +350,14 @@ def _evaluators(args: argparse.Namespace) -> list:
 
 def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
     """Fine-tune the model on a selection (none: the base model) and evaluate it with each evaluator."""
+    training = _from_args(
+        TrainingConfig,
+        args,
+        {"batch_size": "train_batch_size", "seed": "training_seed"},
+        batch_size=args.train_batch_size,
+        seed=args.training_seed,
+        bf16={"auto": None, "bf16": True, "fp32": False}[args.precision],
+    )
     loaded = load_pool(_pool_spec(args))
     examples = _selected_examples(loaded.pool, args.selection)
     evaluators = _evaluators(args)
@@ -333,16 +376,6 @@ def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
     writable_folder(run_dir, "--run-dir")
     resolved = resolve_model(
         ModelSpec(args.model, gguf_file=args.gguf_file) if args.model else ModelSpec.default()
-    )
-    training = TrainingConfig(
-        method=args.method,
-        learning_rate=args.learning_rate,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        batch_size=args.train_batch_size,
-        max_length=args.max_length,
-        seed=args.training_seed,
-        bf16={"auto": None, "bf16": True, "fp32": False}[args.precision],
     )
     started = provenance()  # the code that runs, even if the checkout moves on before the run ends
     record = {
@@ -419,16 +452,16 @@ def _measured_seconds(record: dict) -> float:
 
 
 def writable_folder(path: Path, what: str) -> None:
-    """Fail now, not after hours of work, on an output folder that is a file or cannot be written."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".selbench-write-check"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
+    """Fail now, not after hours of work, on an output folder that is a file or cannot be written;
+    nothing is created (a bad input leaves nothing behind)."""
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        reason = "is a file" if existing.exists() and not existing.is_dir() else "is not writable"
         raise SelbenchError(
-            f"{path}: the output folder cannot be written ({err.strerror or err}). Fix {what} or its rights."
-        ) from None
+            f"{path}: the output folder cannot be written ({existing} {reason}). Fix {what} or its rights."
+        )
 
 
 def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
@@ -439,10 +472,13 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     if not args.dry_run:
         writable_folder(output, "--output-dir or the config's output_dir")
     harness = ModelHarness(config)
-    if args.dry_run:
-        _print_plan(config, harness, store, output, console)
-        return 0
-    outcome = execute(config, harness, store, executor=args.executor, address=args.address)
+    try:  # the pool and the budgets it resolves are the config's: errors name the file
+        if args.dry_run:
+            _print_plan(config, harness, store, output, console)
+            return 0
+        outcome = execute(config, harness, store, executor=args.executor, address=args.address)
+    except SelbenchError as err:
+        raise SelbenchError(f"{args.config}: {err}") from None
     console.print(
         f"sweep {config.name}: {len(outcome.done)} cells run, {len(outcome.skipped)} already done, "
         f"{len(outcome.failed)} failed; results in {store.root}"
@@ -490,6 +526,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
             "them (provenance.json lists them). Report a sweep's own folder to keep them apart.",
             highlight=False,
         )
+    if args.out:
+        writable_folder(Path(args.out), "--out")
     metric = args.metric or headline_metric(args.evaluator)
     strategies = sorted({r["cell"]["strategy"]["name"] for r in records})
     if args.baseline is not None and args.baseline not in strategies:
@@ -501,7 +539,6 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     _print_report(records, args.evaluator, metric, console, args.baseline)
     failed = failed_cells(args.run_dir)
     if args.out:
-        writable_folder(Path(args.out), "--out")
         write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline, failed)
         console.print(f"tables and plots written to {args.out}")
     if args.signal:
@@ -522,7 +559,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="selbench", description=__doc__)
+    parser = _Parser(prog="selbench", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -621,7 +658,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SelbenchError as err:
+        print(f"selbench: error: {err}", file=sys.stderr)
+        return 2
     args.command_line = shlex.join(["selbench", *argv])  # recorded beside results
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"

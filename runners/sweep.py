@@ -7,6 +7,7 @@ is repeated per strategy. Keys let a re-run skip finished cells and let anyone f
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from dataclasses import asdict, dataclass, replace
@@ -17,16 +18,19 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from benchmark.atomic import atomic_write_text
-from benchmark.config import ComponentSpec, ConfigError, SweepConfig
+from benchmark.config import ComponentSpec, ConfigError, SweepConfig, config_record
 from benchmark.data import load_pool
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import EVALUATORS, Evaluator
+from benchmark.locks import try_lock, wait_lock
 from benchmark.models import ResolvedModel, device_and_dtype, load_model
 from benchmark.scoring import Scorer
 from benchmark.store import RunStore, provenance
 from benchmark.training import TrainingConfig, fine_tune, uses_bf16
 from benchmark.types import Example, Features, Pool, content_hash
 from strategies import STRATEGIES
+
+log = logging.getLogger(__name__)
 
 BASE = ComponentSpec("base")  # budget 0: the untouched model
 FULL = ComponentSpec("full")  # the whole pool annotated
@@ -300,23 +304,44 @@ def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run
     }
 
 
+TAKEN = "taken by another sweep"  # run_and_store's answer for a cell another process holds
+DONE_ELSEWHERE = "finished by another sweep"
+
+
 def run_and_store(
-    cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, store: RunStore, shared: dict[str, Any]
+    cell: Cell,
+    pool: Pool,
+    heldout: Pool | None,
+    harness: Harness,
+    store: RunStore,
+    shared: dict[str, Any],
+    wait: bool = False,
 ) -> str | None:
-    """Run one cell and store its record with ``shared`` (what every record of the sweep carries); the
-    error text when it fails (the sweep goes on).
+    """Run one cell under its lock and store its record with ``shared`` (what every record of the sweep
+    carries); None when done, the error text when it fails (the sweep goes on), ``TAKEN`` when another
+    process holds the cell (``wait``: wait for it instead), ``DONE_ELSEWHERE`` when it finished first.
 
     A failure's traceback is kept in ``failures/<key>.txt`` beside the store until the cell succeeds.
     """
-    failure = failure_path(store, cell)
-    try:
-        record = run_cell(cell, pool, heldout, harness, store.root.parent / "artifacts")
-    except Exception as err:  # any error of one cell is recorded; the other cells still run
-        atomic_write_text(failure, f"{cell.label}\n{traceback.format_exc()}")
-        return f"{type(err).__name__}: {err}"
-    store.save(cell.key, record | shared)
-    failure.unlink(missing_ok=True)
-    return None
+    lock = cell_lock(store, cell)
+    with wait_lock(lock, f"cell {cell.label}") if wait else try_lock(lock) as held:
+        if held is False:
+            return TAKEN
+        if store.load(cell.key) is not None:
+            return DONE_ELSEWHERE
+        failure = failure_path(store, cell)
+        try:
+            record = run_cell(cell, pool, heldout, harness, store.root.parent / "artifacts")
+        except Exception as err:  # any error of one cell is recorded; the other cells still run
+            atomic_write_text(failure, f"{cell.label}\n{traceback.format_exc()}")
+            return f"{type(err).__name__}: {err}"
+        store.save(cell.key, record | shared)
+        failure.unlink(missing_ok=True)
+        return None
+
+
+def cell_lock(store: RunStore, cell: Cell) -> Path:
+    return store.root.parent / "locks" / f"{cell.key}.lock"
 
 
 def failure_path(store: RunStore, cell: Cell) -> Path:
@@ -331,11 +356,8 @@ def largest_first(cells: list[Cell]) -> list[int]:
 
 def _run_on_ray(
     todo: list[Cell],
-    pool: Pool,
-    heldout: Pool | None,
-    harness: Harness,
-    store: RunStore,
-    shared: dict[str, Any],
+    common: tuple[Pool, Pool | None, Harness, RunStore, dict[str, Any]],
+    wait: bool,
     address: str | None,
     progress: bool,
 ) -> list[str | None]:
@@ -349,8 +371,8 @@ def _run_on_ray(
     ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     task = ray.remote(num_gpus=gpus, max_retries=0)(run_and_store)
-    common = [ray.put(x) for x in (pool, heldout, harness, store, shared)]  # stored once, not per task
-    refs = {task.remote(todo[i], *common): i for i in largest_first(todo)}
+    shared = [ray.put(x) for x in common]  # stored once, not per task
+    refs = {task.remote(todo[i], *shared, wait): i for i in largest_first(todo)}
     errors: list[str | None] = [None] * len(todo)
     with tqdm(total=len(todo), desc="sweep (ray)", unit="cell", disable=not progress) as bar:
         pending = list(refs)
@@ -370,29 +392,51 @@ def execute(
     address: str | None = None,
     progress: bool = True,
 ) -> SweepOutcome:
-    """Run every cell not yet in ``store`` (``executor``: local, one after another, or ray)."""
+    """Run every cell not yet in ``store`` (``executor``: local, one after another, or ray).
+
+    Each cell runs under a lock beside the store, so sweeps sharing a store split the cells: a cell
+    another sweep holds is left to it, and waited for at the end (and run here if it did not finish).
+    """
+    if executor not in ("local", "ray"):
+        raise SelbenchError(f"executor {executor!r}: use local or ray.")
     loaded = load_pool(config.pool)
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
     outcome = SweepOutcome([], [c for c in cells if store.load(c.key) is not None], {})
     todo = [c for c in cells if c not in outcome.skipped]
     # stored with every record: the settings after overrides, and the code as the sweep started (the
     # checkout may move on during a long sweep)
-    shared = {"config": asdict(config), "provenance": provenance()}
-    if executor == "ray":  # features once here, not once per worker at the same time
-        needed = needed_features(todo)
-        if needed:
-            harness.warm_cache(loaded.pool, needed)
-        errors = _run_on_ray(todo, loaded.pool, loaded.heldout, harness, store, shared, address, progress)
-    elif executor == "local":
-        errors = [
-            run_and_store(cell, loaded.pool, loaded.heldout, harness, store, shared)
-            for cell in tqdm(todo, desc=f"sweep {config.name}", unit="cell", disable=not progress)
-        ]
-    else:
-        raise SelbenchError(f"executor {executor!r}: use local or ray.")
-    for cell, error in zip(todo, errors, strict=True):
-        if error is None:
+    common = (
+        loaded.pool,
+        loaded.heldout,
+        harness,
+        store,
+        {"config": config_record(config), "provenance": provenance()},
+    )
+    if executor == "ray" and (needed := needed_features(todo)):
+        harness.warm_cache(loaded.pool, needed)  # features once here, not once per worker at the same time
+
+    def run(cells: list[Cell], wait: bool) -> list[str | None]:
+        if executor == "ray":
+            return _run_on_ray(cells, common, wait, address, progress)
+        bar = tqdm(cells, desc=f"sweep {config.name}", unit="cell", disable=not progress)
+        return [run_and_store(cell, *common, wait=wait) for cell in bar]
+
+    answers = dict(zip([c.key for c in todo], run(todo, wait=False), strict=True))
+    taken = [c for c in todo if answers[c.key] == TAKEN]
+    if taken:
+        log.warning(
+            "%d of %d cells are being run by another sweep on %s; waiting for them: %s",
+            len(taken),
+            len(todo),
+            store.root,
+            ", ".join(c.label for c in taken),
+        )
+        answers |= dict(zip([c.key for c in taken], run(taken, wait=True), strict=True))
+    for cell in todo:
+        if answers[cell.key] is None:
             outcome.done.append(cell)
+        elif answers[cell.key] == DONE_ELSEWHERE:
+            outcome.skipped.append(cell)
         else:
-            outcome.failed[cell.label] = error
+            outcome.failed[cell.label] = answers[cell.key]
     return outcome

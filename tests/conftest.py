@@ -4,12 +4,17 @@ import os
 import tempfile
 from pathlib import Path
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["HF_DATASETS_OFFLINE"] = "1"
-os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray's usage report would probe hosts off the machine
-os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="selbench-hf-datasets-"))
-
 import pytest
+
+from tests import network_audit
+
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="selbench-hf-datasets-"))
+# The hub's offline switches and Ray's usage-statistics switch are unset (before any of those libraries
+# is imported): selbench itself must stay on the machine when it reads local files, and the audit hook
+# fails the session when any code tries to leave it.
+for variable in network_audit.OFFLINE_SWITCHES:
+    os.environ.pop(variable, None)
+network_audit.install()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,3 +26,12 @@ def data_dir() -> Path:
     if not (path / "mmlu").is_dir():
         pytest.fail(f"real data not found at {path}: set SELBENCH_DATA_DIR to the shared data folder")
     return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when any code tried to leave the machine, even code that survived the refusal."""
+    if network_audit.BLOCKED:
+        print(f"\nnetwork audit: {len(network_audit.BLOCKED)} attempts to leave the machine:")
+        for attempt in sorted(set(network_audit.BLOCKED)):
+            print(f"  {attempt}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

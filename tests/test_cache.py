@@ -71,3 +71,28 @@ def test_entries_follow_the_umask(cache):
         os.umask(old)
     (entry,) = [p for p in cache.root.iterdir() if not p.name.startswith(".")]
     assert stat.S_IMODE(entry.stat().st_mode) == 0o755
+
+
+def test_an_entry_wanted_by_two_processes_at_once_is_computed_once(tmp_path):
+    import threading
+    import time
+
+    cache = FeatureCache(tmp_path)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)  # the second caller arrives while this one computes
+        return {"x": np.arange(3.0)}, {}
+
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get_or_compute("k", compute, "x")))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert [r["x"].tolist() for r in results] == [[0.0, 1.0, 2.0]] * 2

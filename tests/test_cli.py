@@ -171,3 +171,21 @@ def test_finetune_checks_its_evaluators_before_training(tmp_path, capsys):
     assert main([*argv, "mmlu_native", "--mmlu-path", str(tmp_path / "nothing")]) == 2
     assert "--evaluators mmlu_native:" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()  # nothing trained, nothing written
+
+
+def test_the_network_audit_blocks_connections_off_the_machine():
+    import socket
+
+    from tests import network_audit
+
+    for var in network_audit.OFFLINE_SWITCHES:
+        assert var not in os.environ, f"{var} is set: the suite would not prove selbench stays offline"
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError, match="off the machine"):
+        sock.connect(("192.0.2.1", 443))  # TEST-NET-1: never routed
+    with pytest.raises(socket.gaierror, match="off the machine"):
+        socket.getaddrinfo("huggingface.co", 443)
+    assert network_audit.is_local("127.0.0.1")
+    assert network_audit.is_local("::1")
+    assert network_audit.BLOCKED[-2][:26] == "connect ('192.0.2.1', 443)"
+    assert network_audit.BLOCKED[-1].startswith("lookup huggingface.co")
+    del network_audit.BLOCKED[-2:]  # this test's own attempts; any other fails the session

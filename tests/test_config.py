@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import ConfigError, apply_overrides, from_mapping, load_sweep_config, load_yaml
+from benchmark.config import (
+    ConfigError,
+    apply_overrides,
+    config_record,
+    from_mapping,
+    load_sweep_config,
+    load_yaml,
+)
 from benchmark.data import PoolSpec
 from benchmark.scoring import ScorerConfig
 from benchmark.training import TrainingConfig
@@ -149,7 +156,12 @@ def test_all_strategies_and_environment_variables(tmp_path, monkeypatch):
     assert [s.name for s in config.strategies] == STRATEGIES.names()
     assert config.evaluators[0].params["path"] == "/default/mmlu"
     monkeypatch.setenv("SELBENCH_TEST_DATA", "/data")
-    assert load_sweep_config(path).evaluators[0].params["path"] == "/data/mmlu"
+    config = load_sweep_config(path)
+    assert config.evaluators[0].params["path"] == "/data/mmlu"
+    record = config_record(config)  # what run records store: the value as written, not this machine's
+    assert record["evaluators"][0]["params"]["path"] == "${SELBENCH_TEST_DATA:-/default}/mmlu"
+    assert record["budgets"] == [2]
+    assert "as_written" not in record
     path.write_text(path.read_text().replace(":-/default", ""))
     monkeypatch.delenv("SELBENCH_TEST_DATA")
     with pytest.raises(ConfigError, match="environment variable SELBENCH_TEST_DATA is not set"):

@@ -1,6 +1,7 @@
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,19 +87,21 @@ execute(CONFIG, FakeHarness(delay=0.4), RunStore(sys.argv[1]), progress=False)
 """
 
 
-def test_sigkill_midway_then_resume_gives_the_uninterrupted_table(tmp_path):
+@pytest.mark.parametrize("after", [1, 4, 7])
+def test_sigkill_midway_then_resume_gives_the_uninterrupted_table(tmp_path, after):
     from runners.report import format_table, results_frame, summary_table
 
     killed = RunStore(tmp_path / "killed")
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(killed.root)], cwd=root)
     deadline = time.monotonic() + 120
-    while len(killed.keys()) < 3 and time.monotonic() < deadline and proc.poll() is None:
+    while len(killed.keys()) < after and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
+    time.sleep(0.2)  # into the next cell: killed while it trains, holding its lock
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     finished = set(killed.keys())
-    assert 3 <= len(finished) < 9, "the sweep should be killed midway"
+    assert after <= len(finished) < 9, "the sweep should be killed midway"
     harness = FakeHarness()
     outcome = execute(CONFIG, harness, killed, progress=False)
     assert {c.key for c in outcome.skipped} == finished  # no finished cell recomputed
@@ -147,3 +150,86 @@ def test_ray_gets_the_largest_budgets_first_in_plan_order():
         for i, (b, seed) in enumerate([(0, 0), (5, 0), (20, 0), (5, 1), (20, 1)])
     ]
     assert largest_first(cells) == [2, 4, 1, 3, 0]
+
+
+def _hold_then(lock_path: Path, seconds: float, then=lambda: None) -> threading.Thread:
+    """A thread that holds ``lock_path`` as another sweep would, runs ``then`` and lets go."""
+    from benchmark.locks import try_lock
+
+    held = threading.Event()
+
+    def hold():
+        with try_lock(lock_path) as mine:
+            assert mine
+            held.set()
+            time.sleep(seconds)
+            then()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    return thread
+
+
+def _first_strategy_cell(store):
+    from benchmark.data import load_pool
+    from runners.sweep import plan
+
+    loaded = load_pool(CONFIG.pool)
+    return plan(CONFIG, loaded.pool, loaded.heldout, "fake-model")[1]
+
+
+def test_a_cell_another_sweep_holds_is_waited_for_then_run_if_it_did_not_finish(store, caplog):
+    from runners.sweep import cell_lock
+
+    cell = _first_strategy_cell(store)
+    thread = _hold_then(cell_lock(store, cell), 0.5)
+    harness = FakeHarness()
+    outcome = execute(CONFIG, harness, store, progress=False)
+    thread.join()
+    assert len(outcome.done) == 9
+    assert not outcome.failed
+    assert f"waiting for them: {cell.label}" in caplog.text
+    assert f"waiting for cell {cell.label}: process" in caplog.text  # who holds it, named
+    assert len(harness.trained) == 9
+
+
+def test_a_cell_another_sweep_finishes_is_not_run_again(store):
+    from runners.sweep import cell_lock
+
+    cell = _first_strategy_cell(store)
+    thread = _hold_then(cell_lock(store, cell), 0.3, lambda: store.save(cell.key, {"cell": "theirs"}))
+    harness = FakeHarness()
+    outcome = execute(CONFIG, harness, store, progress=False)
+    thread.join()
+    assert cell in outcome.skipped
+    assert cell not in outcome.done
+    assert len(harness.trained) == 8
+    assert store.load(cell.key)["cell"] == "theirs"
+
+
+TWO_SWEEPS = """
+import sys
+from benchmark.store import RunStore
+from runners.sweep import execute
+from tests.fake_harness import FakeHarness
+from tests.test_sweep_execute import CONFIG
+harness = FakeHarness(delay=0.3)
+outcome = execute(CONFIG, harness, RunStore(sys.argv[1]), progress=False)
+print(len(harness.trained), len(outcome.done), len(outcome.skipped), len(outcome.failed))
+"""
+
+
+def test_two_sweeps_on_one_store_split_the_cells(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    root = Path(__file__).resolve().parents[1]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_SWEEPS, str(store.root)], cwd=root, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    counts = [[int(x) for x in p.communicate(timeout=120)[0].split()] for p in procs]
+    assert sum(trained for trained, *_ in counts) == 9  # every cell computed once, by one of them
+    assert all(done + skipped == 9 and failed == 0 for _, done, skipped, failed in counts)
+    assert len(store.keys()) == 9

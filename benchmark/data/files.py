@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ def existing_path(path: str | Path, what: str, *, folder: bool = False) -> Path:
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, record) for each non-blank line; a malformed line is an error naming file:line."""
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            line = utf8(raw, path, lineno)
             if not line.strip():
                 continue
             try:
@@ -38,6 +40,18 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(record, dict):
                 raise DataError(f"{path}:{lineno}: a JSON {type(record).__name__}, expected an object.")
             yield lineno, record
+
+
+def utf8(raw: bytes, path: Path, first_line: int = 1) -> str:
+    """``raw`` (the text of ``path`` from line ``first_line`` on) decoded as UTF-8, or an error naming
+    the file, the line and the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = first_line + raw[: err.start].count(b"\n")
+        raise DataError(
+            f"{path}:{line}: not UTF-8 text (byte {raw[err.start]:#04x}). Save the file as UTF-8."
+        ) from None
 
 
 def require_fields(record: Mapping[str, Any], fields: Iterable[str], where: str) -> None:
@@ -67,6 +81,20 @@ def join_prompt(instruction: str, *inputs: str) -> str:
     return "\n\n".join([instruction, *(x for x in inputs if x)])
 
 
+@contextmanager
+def no_download_counts() -> Iterator[None]:
+    """``datasets`` pings the hub to count a download even when it reads local files (its builders
+    for json, csv, ...); reading files on this machine must not contact any host."""
+    import datasets.config
+
+    saved = datasets.config.HF_UPDATE_DOWNLOAD_COUNTS
+    datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = False
+    try:
+        yield
+    finally:
+        datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = saved
+
+
 def load_hub_rows(
     hub_id: str,
     *,
@@ -82,8 +110,10 @@ def load_hub_rows(
     """
     import datasets  # heavy: imported only when a hub source is used
 
+    local = Path(hub_id).expanduser().is_dir()  # a dataset saved on this machine: no hub traffic
     try:
-        ds = datasets.load_dataset(hub_id, config, split=split, streaming=streaming)
+        with no_download_counts() if local else nullcontext():
+            ds = datasets.load_dataset(hub_id, config, split=split, streaming=streaming)
     except (OSError, ValueError) as err:
         raise DataError(
             f"could not load dataset {hub_id!r} (split {split!r}) from the Hugging Face Hub: {err}. "

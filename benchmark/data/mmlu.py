@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.data.files import existing_path, load_hub_rows
+from benchmark.data.files import existing_path, load_hub_rows, utf8
 from benchmark.errors import DataError
 from benchmark.registry import did_you_mean
 
@@ -43,7 +44,7 @@ def mmlu_subjects(path: str | Path) -> list[str]:
 
 def _read_subject_csv(file: Path, subject: str) -> list[MMLUQuestion]:
     questions = []
-    with file.open(encoding="utf-8", newline="") as f:
+    with io.StringIO(utf8(file.read_bytes(), file), newline="") as f:
         for row_number, row in enumerate(csv.reader(f), start=1):
             where = f"{file} record {row_number}"
             if len(row) != 6:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -13,8 +12,9 @@ import numpy as np
 
 from benchmark.data.overlap import content_index
 from benchmark.data.sources import SOURCES
-from benchmark.errors import DataError
+from benchmark.errors import ConfigError, DataError
 from benchmark.registry import did_you_mean
+from benchmark.typecheck import check_keywords, typed_kwargs
 from benchmark.types import Example, Pool
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,12 @@ class PoolSpec:
     heldout_max_group: int = 50
 
     def __post_init__(self) -> None:
+        loader = SOURCES.get(self.source)  # an unknown source: an error with a close match
+        try:
+            check_keywords(loader, self.options, f"pool source {self.source!r}")
+            typed_kwargs(loader, self.options, "options.{}")
+        except ConfigError as err:
+            raise DataError(str(err)) from None
         if self.split not in SPLITS:
             raise DataError(f"pool split={self.split!r}: use one of {', '.join(SPLITS)}.")
         share = self.constant_label_share
@@ -82,19 +88,6 @@ class LoadedPool:
     constant_templates: tuple[str, ...] = ()  # never held out (``constant_label_share``)
     overlap_dropped: int = 0  # pool examples left out because a held-out example shares their content
     heldout_short: tuple[str, ...] = ()  # tasks with fewer than heldout_per_task eligible content groups
-
-
-def _check_options(source: str, options: Mapping[str, Any]) -> None:
-    params = inspect.signature(SOURCES.get(source)).parameters
-    for key in options:
-        if key not in params:
-            raise DataError(
-                f"pool source {source!r} has no option {key!r}.{did_you_mean(key, list(params))} "
-                f"Its options: {', '.join(params)}."
-            )
-    for name, p in params.items():
-        if p.default is inspect.Parameter.empty and name not in options:
-            raise DataError(f"pool source {source!r} needs the option {name!r}.")
 
 
 def _dedupe(examples: list[Example]) -> tuple[list[Example], int]:
@@ -179,7 +172,6 @@ def load_pool(spec: PoolSpec) -> LoadedPool:
 
 def load_source(spec: PoolSpec) -> tuple[list[Example], int]:
     """The source's examples with exact duplicates dropped, and how many were dropped."""
-    _check_options(spec.source, spec.options)
     examples, duplicates = _dedupe(SOURCES.get(spec.source)(**spec.options))
     if duplicates:
         log.info("%s: dropped %d exact duplicate examples", spec.source, duplicates)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from benchmark.data.files import no_download_counts
 from benchmark.data.mmlu import MMLUQuestion
 from benchmark.evaluation.base import EvalResult, register_evaluator
 from benchmark.evaluation.mmlu_base import MMLUEvaluator
@@ -96,15 +97,16 @@ class MMLULmEval(MMLUEvaluator):
             lm = HFLM(
                 pretrained=model, tokenizer=tokenizer, batch_size=self.batch_size, device=str(model.device)
             )
-            out = simple_evaluate(
-                model=lm,
-                tasks=[group],
-                num_fewshot=self.num_fewshot,
-                task_manager=TaskManager(include_path=tmp, include_defaults=False),
-                log_samples=True,
-                bootstrap_iters=0,
-                verbosity="WARNING",
-            )
+            with no_download_counts():  # the questions are in local files written above
+                out = simple_evaluate(
+                    model=lm,
+                    tasks=[group],
+                    num_fewshot=self.num_fewshot,
+                    task_manager=TaskManager(include_path=tmp, include_defaults=False),
+                    log_samples=True,
+                    bootstrap_iters=0,
+                    verbosity="WARNING",
+                )
         logprobs = []
         for task in tasks:  # tasks and questions are both in sorted subject order
             samples = sorted(out["samples"][task], key=lambda s: s["doc_id"])
