@@ -15,8 +15,10 @@ $(VENV)/.installed: pyproject.toml scripts/install.sh examples/selbench-plugin-e
 run: $(VENV)/.installed
 	$(BIN)/selbench sweep configs/default.yaml
 
-# What CI runs: lint, then every test (the slow ones load the real default model on small samples).
-test: $(VENV)/.installed
+lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# What CI runs: lint, then every test (the slow ones load the real default model on small samples).
+test: lint
 	$(BIN)/python -m pytest

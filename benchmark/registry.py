@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import logging
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Generic, TypeVar
@@ -11,6 +12,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from benchmark.errors import SelbenchError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def did_you_mean(name: str, known: list[str]) -> str:
@@ -36,6 +38,7 @@ class Registry(Generic[T]):
         self.entry_point_group = entry_point_group
         self.prepare = prepare
         self._items: dict[str, T] = {}
+        self.broken: dict[str, str] = {}  # entry points that failed to import: name -> what and why
         self._plugins_loaded = entry_point_group is None
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -53,17 +56,33 @@ class Registry(Generic[T]):
         return decorate
 
     def _load_plugins(self) -> None:
+        """Register every entry point of the group. One that fails to import is kept in ``broken``
+        with its error (the others still load); one that takes a built-in's name is an error."""
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
         for ep in entry_points(group=self.entry_point_group):
-            obj = ep.load()
-            if ep.name not in self._items:
-                self.register(ep.name)(obj)
+            source = f"{ep.value} (package {ep.dist.name if ep.dist else '?'})"
+            try:
+                obj = ep.load()
+            except Exception as err:  # a broken plugin must not hide the others
+                self.broken[ep.name] = f"{source} failed to import: {type(err).__name__}: {err}"
+                log.warning("%s %r from %s", self.kind, ep.name, self.broken[ep.name])
+                continue
+            existing = self._items.get(ep.name)
+            if existing is not None and existing is not obj:
+                raise SelbenchError(
+                    f"{self.kind} {ep.name!r} from {source} collides with "
+                    f"{getattr(existing, '__module__', '?')}.{getattr(existing, '__qualname__', existing)}: "
+                    "rename the plugin's entry point."
+                )
+            self.register(ep.name)(obj)
 
     def get(self, name: str) -> T:
         """The object registered as ``name``; an unknown name lists the known ones and a close match."""
         self._load_plugins()
+        if name in self.broken:
+            raise SelbenchError(f"{self.kind} {name!r}: {self.broken[name]}. Fix or uninstall the plugin.")
         try:
             return self._items[name]
         except KeyError:

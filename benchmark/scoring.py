@@ -24,6 +24,8 @@ from benchmark.inference import greedy_generate, score_continuations
 from benchmark.models import (
     ModelSpec,
     cache_root,
+    device_and_dtype,
+    embedder_fingerprint,
     load_model,
     minilm_dir,
     resolve_model,
@@ -210,8 +212,11 @@ class Scorer:
 
     def _model_settings(self) -> dict[str, Any]:
         c = self.config
+        device, dtype = device_and_dtype(c.model)  # scores in bfloat16 differ from float32 ones
         return {
             "model": self.resolved.fingerprint,
+            "device": device.split(":")[0],
+            "dtype": str(dtype),
             "confidence": c.confidence,
             "max_new_tokens": c.max_new_tokens,
             "max_prompt_tokens": c.max_prompt_tokens,
@@ -267,10 +272,12 @@ class Scorer:
         """(N, d) float32 L2-normalised embeddings of the prompts."""
         c = self.config
         if c.embedding == "lm_mean_pool":
-            settings = {"model": self.resolved.fingerprint, "max_prompt_tokens": c.max_prompt_tokens}
+            settings = {
+                k: v for k, v in self._model_settings().items() if k in ("model", "device", "dtype")
+            } | {"max_prompt_tokens": c.max_prompt_tokens}
         else:
             settings = {
-                "embedder": c.embedder or str(minilm_dir().name),
+                "embedder": embedder_fingerprint(c.embedder),  # content: a changed embedder is a new entry
             }
         key = self._key(f"embeddings/{c.embedding}", pool, **settings)
         return self.cache.get_or_compute(

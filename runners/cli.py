@@ -214,10 +214,19 @@ def cmd_strategies(args: argparse.Namespace, console: Console) -> int:
     for column in ("parameters (defaults)", "requires", "description"):
         table.add_column(column)
     for name, cls in STRATEGIES:
-        features = ", ".join(sorted(cls().required_features())) or "-"
+        required = [  # with a required parameter there is no default instance to ask
+            p
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.default is p.empty
+            and p.name != "self"
+            and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        features = cls.requires if required else cls().required_features()
         summary = (inspect.getdoc(cls) or "").splitlines()[0]
-        table.add_row(name, _parameters(cls.__init__), features, summary)
+        table.add_row(name, _parameters(cls.__init__), ", ".join(sorted(features)) or "-", summary)
     console.print(table)
+    for name, error in sorted(STRATEGIES.broken.items()):
+        console.print(f"not loaded: {name}: {error}", highlight=False, markup=False)
     return 0
 
 

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from strategies.base import BASE_MODEL, FULL_POOL
+
 ALPHA = 0.05
 POWER = 0.8
-REFERENCES = ("base", "full")  # the untouched model and the whole pool: rows of their own, not strategies
 
 
 def mde(sd: float, n: int, df: int | None = None) -> float:
@@ -135,8 +136,8 @@ def variance_components(frame: pd.DataFrame, controls: set[str]) -> pd.DataFrame
 
 def full_versus_base(frame: pd.DataFrame) -> Difference | None:
     """The full pool's gain over the base model (seeds of the full pool minus the one base cell)."""
-    base = frame[frame["strategy"] == "base"]["value"]
-    full = frame[frame["strategy"] == "full"]["value"]
+    base = frame[frame["strategy"] == BASE_MODEL]["value"]
+    full = frame[frame["strategy"] == FULL_POOL]["value"]
     if base.empty or full.empty:
         return None
     return Difference.of(full.to_numpy() - float(base.mean()))
@@ -146,7 +147,7 @@ def metric_signal(frame: pd.DataFrame, baseline: str, controls: set[str]) -> lis
     """Per budget, what one metric can resolve: the baseline's gain over the base model, the sd over seeds
     (pooled over the strategies that are not controls), the design's MDE, that MDE as a share of the gain
     (comparable across metrics of different units) and each control's difference to the baseline."""
-    base = frame[frame["strategy"] == "base"]["value"]
+    base = frame[frame["strategy"] == BASE_MODEL]["value"]
     design = design_mde(frame, baseline, controls)
     found = differences(frame, baseline)
     inner = frame[(frame["budget"] > 0) & (frame["share"] < 1.0)]

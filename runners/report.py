@@ -33,6 +33,7 @@ from runners.power import (
     paired_wide,
     variance_components,
 )
+from strategies.base import BASE_MODEL, FULL_POOL, REFERENCES
 
 
 def results_frame(records: Iterable[dict[str, Any]], evaluator: str, metric: str) -> pd.DataFrame:
@@ -74,12 +75,12 @@ def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
     stats = (
         frame.groupby(["budget", "share", "strategy"])["value"].agg(["mean", "std", "count"]).reset_index()
     )
-    strategies = sorted(set(frame["strategy"]) - {"base", "full"})
-    shared = stats[stats["strategy"].isin(["base", "full"])]
+    strategies = sorted(set(frame["strategy"]) - set(REFERENCES))
+    shared = stats[stats["strategy"].isin(REFERENCES)]
     if not strategies:  # only the base model and the full pool: they are the columns
         return stats.sort_values(["budget", "strategy"]).reset_index(drop=True)
     expanded = [shared.assign(strategy=s) for s in strategies]
-    stats = pd.concat([stats[~stats["strategy"].isin(["base", "full"])], *expanded], ignore_index=True)
+    stats = pd.concat([stats[~stats["strategy"].isin(REFERENCES)], *expanded], ignore_index=True)
     return stats.sort_values(["budget", "strategy"]).reset_index(drop=True)
 
 
@@ -136,9 +137,9 @@ def planned_cells(config: dict[str, Any], pool_size: int) -> set[tuple[str, str,
     seeds = list(config["seeds"])
     for budget in resolve_budgets(tuple(config["budgets"]), pool_size):
         if budget == 0:
-            cells.add(("base", "{}", 0, seeds[0]))
+            cells.add((BASE_MODEL, "{}", 0, seeds[0]))
         elif budget == pool_size:
-            cells |= {("full", "{}", budget, seed) for seed in seeds}
+            cells |= {(FULL_POOL, "{}", budget, seed) for seed in seeds}
         else:
             cells |= {
                 (s["name"], json.dumps(s["params"], sort_keys=True), budget, seed)
@@ -252,7 +253,7 @@ def plot_task_heatmap(
     records = [r for r in records if evaluator in r.get("evaluations", {})]
     if not any(r["cell"]["budget"] == budget for r in records):
         raise SelbenchError(f"no stored run of budget {budget} has per-task results of {evaluator!r}.")
-    references = {"base": "base model", "full": "full pool"}  # rows to read the strategies against
+    references = {BASE_MODEL: "base model", FULL_POOL: "full pool"}  # rows to read the strategies against
     rows = []
     for r in records:
         name = r["cell"]["strategy"]["name"]
@@ -379,7 +380,7 @@ def comparison_report(frame: pd.DataFrame, baseline: str = "random") -> tuple[st
 
 def comparable(frame: pd.DataFrame, baseline: str = "random") -> bool:
     """Whether ``frame`` has ``baseline`` and another strategy to compare with it."""
-    strategies = set(frame["strategy"]) - {"base", "full"}
+    strategies = set(frame["strategy"]) - set(REFERENCES)
     return baseline in strategies and len(strategies) > 1
 
 

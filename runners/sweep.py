@@ -29,11 +29,12 @@ from benchmark.store import RunStore, provenance
 from benchmark.training import TrainingConfig, fine_tune, uses_bf16
 from benchmark.types import Example, Features, Pool, content_hash
 from strategies import STRATEGIES
+from strategies.base import BASE_MODEL, FULL_POOL
 
 log = logging.getLogger(__name__)
 
-BASE = ComponentSpec("base")  # budget 0: the untouched model
-FULL = ComponentSpec("full")  # the whole pool annotated
+BASE = ComponentSpec(BASE_MODEL)
+FULL = ComponentSpec(FULL_POOL)
 SCORER_SETTINGS = (
     "confidence",
     "max_new_tokens",

@@ -58,7 +58,16 @@ class Strategy(Component, ABC):
         """The algorithm, for 0 < budget <= len(pool) with the required features present."""
 
 
-def _check_requires(name: str, cls: type[Strategy]) -> None:
+BASE_MODEL = "base"  # the sweep's budget-0 cell: the untouched model
+FULL_POOL = "full"  # the sweep's cell with the whole pool annotated
+REFERENCES = (BASE_MODEL, FULL_POOL)  # rows every report reads strategies against; no strategy's name
+
+
+def _check_strategy(name: str, cls: type[Strategy]) -> None:
+    if name in REFERENCES:
+        raise SelbenchError(
+            f"strategy name {name!r} is reserved for the sweep's {name} cells; register it under another."
+        )
     unknown = set(cls.requires) - FEATURE_NAMES
     if unknown:
         raise SelbenchError(
@@ -67,7 +76,7 @@ def _check_requires(name: str, cls: type[Strategy]) -> None:
 
 
 STRATEGIES: ComponentRegistry[Strategy] = ComponentRegistry(
-    "strategy", Strategy, entry_point_group="selbench.strategies", check=_check_requires
+    "strategy", Strategy, entry_point_group="selbench.strategies", check=_check_strategy
 )
 register_strategy: Callable[[str], Callable[[type[Strategy]], type[Strategy]]] = STRATEGIES.register
 build_strategy = STRATEGIES.build

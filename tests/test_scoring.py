@@ -100,3 +100,34 @@ def test_features_computes_exactly_what_is_asked(pool, tmp_path):
     assert set(features.task_confidence) == set(pool.tasks)
     with pytest.raises(SelbenchError, match="unknown features"):
         scorer.features(pool, {"logits"})
+
+
+def test_scores_in_another_precision_are_another_cache_entry(pool, tmp_path):
+    CountingScorer.calls = 0
+    for dtype in ("float32", "bfloat16", "float32"):
+        model = ModelSpec.default()
+        model = ModelSpec(model.name_or_path, gguf_file=model.gguf_file, dtype=dtype)
+        CountingScorer(ScorerConfig(model=model, cache_dir=str(tmp_path), progress=False)).confidence(pool)
+    assert CountingScorer.calls == 2  # float32 once, bfloat16 once, float32 again from the cache
+
+
+class FakeEmbedder:
+    calls = 0
+
+    def encode(self, prompts, **kwargs):
+        FakeEmbedder.calls += 1
+        return np.eye(len(prompts), 4, dtype=np.float32)
+
+
+def test_a_changed_embedder_is_another_cache_entry(pool, tmp_path):
+    folder = tmp_path / "embedder"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    weights = folder / "model.safetensors"
+    config = ScorerConfig(embedder=str(folder), cache_dir=str(tmp_path / "cache"), progress=False)
+    for content in (b"weights v1", b"weights v1", b"weights v2, retrained"):  # same folder name, new content
+        weights.write_bytes(content)
+        scorer = Scorer(config)
+        scorer._embedder = FakeEmbedder()
+        scorer.embeddings(pool)
+    assert FakeEmbedder.calls == 2

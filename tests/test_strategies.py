@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from benchmark.errors import SelbenchError
 from strategies import build_strategy
+from strategies.checks import make_features, make_pool
 from strategies.diversity import kmeans_representatives, threshold_filter
 from strategies.kcenter import kcenter_greedy
 from strategies.task_sampling import MIN_CONFIDENCE, allocate, inverse_confidence_weights
 from strategies.uncertainty import least_confident
-from tests.strategy_fixtures import make_features, make_pool
 
 task_sizes = st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12)
 

@@ -1,37 +1,16 @@
-"""The contract every registered strategy must keep, entry-point plugins included (cf. scikit-learn's
-parametrize_with_checks). A new strategy is tested here without writing a new test."""
+"""The contract every registered strategy keeps, entry-point plugins included, through the public kit
+(``strategies.checks``, as strategy authors run it); and proof that every check of the kit can fail."""
 
 from __future__ import annotations
-
-import copy
-import dataclasses
 
 import numpy as np
 import pytest
 
 from benchmark.errors import SelbenchError
-from strategies import STRATEGIES, build_strategy
-from tests.strategy_fixtures import make_features, make_pool
+from strategies import STRATEGIES, Strategy, build_strategy
+from strategies.checks import CHECKS, check_strategy, parametrize_with_checks
 
 NAMES = STRATEGIES.names()
-POOL = make_pool({"alpha": 30, "beta": 12, "gamma": 5, "delta": 1, "epsilon": 20})
-FEATURES = make_features(POOL)
-
-
-def select(strategy, budget, pool=POOL, features=FEATURES, seed=0):
-    return strategy.select(pool, budget, features, np.random.default_rng(seed))
-
-
-def check_selection(idx: np.ndarray, budget: int, n: int) -> None:
-    assert idx.dtype == np.int64
-    assert idx.shape == (budget,)
-    assert len(np.unique(idx)) == budget
-    assert budget == 0 or (idx.min() >= 0 and idx.max() < n)
-
-
-@pytest.fixture(params=NAMES)
-def strategy(request):
-    return build_strategy(request.param)
 
 
 def test_at_least_the_seven_builtin_strategies_are_registered():
@@ -40,78 +19,9 @@ def test_at_least_the_seven_builtin_strategies_are_registered():
     assert builtin <= set(NAMES)
 
 
-@pytest.mark.parametrize("budget", [1, 7, 34, len(POOL) - 1])
-def test_unique_in_range_indices_of_exactly_budget(strategy, budget):
-    check_selection(select(strategy, budget), budget, len(POOL))
-
-
-def test_budget_zero_and_full_pool(strategy):
-    check_selection(select(strategy, 0), 0, len(POOL))
-    assert sorted(select(strategy, len(POOL))) == list(range(len(POOL)))
-
-
-@pytest.mark.parametrize("budget", [len(POOL) + 1, -1, 2.5])
-def test_impossible_budget_raises_a_clear_error(strategy, budget):
-    with pytest.raises(SelbenchError, match=r"budget .*(exceeds the pool size|non-negative integer)"):
-        select(strategy, budget)
-
-
-def test_same_seed_same_selection_and_seeds_matter(strategy):
-    np.testing.assert_array_equal(select(strategy, 20, seed=5), select(strategy, 20, seed=5))
-    if strategy.stochastic:
-        picks = {tuple(sorted(select(strategy, 20, seed=s))) for s in range(4)}
-        assert len(picks) > 1
-
-
-def test_pool_and_features_are_not_mutated(strategy):
-    features = copy.deepcopy(FEATURES)
-    for field in dataclasses.fields(features):
-        value = getattr(features, field.name)
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False  # any in-place write raises
-    before = copy.deepcopy(features)
-    examples = POOL.examples
-    select(strategy, 20, features=features)
-    assert POOL.examples is examples
-    for field in dataclasses.fields(features):
-        a, b = getattr(features, field.name), getattr(before, field.name)
-        if isinstance(a, np.ndarray):
-            np.testing.assert_array_equal(a, b)
-        else:
-            assert a == b
-
-
-def test_missing_required_feature_is_named(strategy):
-    for name in strategy.required_features():
-        features = dataclasses.replace(FEATURES, **{name: None})
-        with pytest.raises(SelbenchError, match=f"needs the feature '{name}'"):
-            select(strategy, 5, features=features)
-
-
-def test_rebuilt_from_params_behaves_identically(strategy):
-    rebuilt = type(strategy)(**strategy.get_params())
-    assert rebuilt.get_params() == strategy.get_params()
-    np.testing.assert_array_equal(select(rebuilt, 15, seed=3), select(strategy, 15, seed=3))
-
-
-def test_params_are_stored_unchanged(strategy):
-    assert set(strategy.get_params()) == set(type(strategy).param_names())
-    assert type(strategy)(**strategy.get_params()).required_features() == strategy.required_features()
-
-
-@pytest.mark.parametrize(
-    ("pool", "features"),
-    [
-        pytest.param(make_pool({"only": 25}), None, id="one-task"),
-        pytest.param(make_pool({f"t{i}": 1 for i in range(12)} | {"big": 8}), None, id="one-example-tasks"),
-        pytest.param(POOL, make_features(POOL, equal_confidence=True), id="equal-confidences"),
-        pytest.param(POOL, make_features(POOL, duplicate_embeddings=True), id="duplicate-embeddings"),
-    ],
-)
-def test_degenerate_pools(strategy, pool, features):
-    features = features or make_features(pool)
-    for budget in (1, len(pool) // 2, len(pool)):
-        check_selection(select(strategy, budget, pool=pool, features=features), budget, len(pool))
+@parametrize_with_checks([build_strategy(name) for name in NAMES])
+def test_every_registered_strategy(strategy, check):
+    check(strategy)
 
 
 def test_unknown_strategy_and_parameter_are_clear_errors():
@@ -121,3 +31,111 @@ def test_unknown_strategy_and_parameter_are_clear_errors():
         SelbenchError, match=r"strategy 'uncertainty' has no parameter 'scor'; parameters: score"
     ):
         build_strategy("uncertainty", {"scor": "entropy"})
+
+
+class FirstK(Strategy):
+    """A valid, deterministic strategy: the first ``budget`` examples (the base of the broken ones)."""
+
+    stochastic = False
+
+    def __init__(self, *, k: int = 1) -> None:
+        self.k = k
+
+    def _select(self, pool, budget, features, rng):
+        return np.arange(budget)
+
+
+class Duplicates(FirstK):
+    def select(self, pool, budget, features, rng):  # skips selbench's own checks of the result
+        return np.zeros(budget, dtype=np.int64)
+
+
+class MissesTheLast(FirstK):
+    def select(self, pool, budget, features, rng):
+        return np.arange(min(budget, len(pool) - 1), dtype=np.int64)
+
+
+class AcceptsAnyBudget(FirstK):
+    def select(self, pool, budget, features, rng):
+        return np.arange(min(max(int(budget), 0), len(pool)), dtype=np.int64)
+
+
+class GlobalRandom(FirstK):
+    stochastic = True
+
+    def _select(self, pool, budget, features, rng):
+        return np.random.permutation(len(pool))[:budget]
+
+
+class SortsInPlace(FirstK):
+    requires = frozenset({"confidence"})
+
+    def _select(self, pool, budget, features, rng):
+        features.confidence.sort()
+        return np.arange(budget)
+
+
+class IgnoresMissingFeature(FirstK):
+    requires = frozenset({"confidence"})
+
+    def select(self, pool, budget, features, rng):
+        return np.arange(budget, dtype=np.int64)
+
+
+class ReadsUndeclaredEmbeddings(FirstK):
+    def _select(self, pool, budget, features, rng):
+        return np.argsort(features.embeddings[:, 0])[:budget]
+
+
+class TransformsItsParameter(FirstK):
+    def __init__(self, *, k: int = 1) -> None:
+        self.k = k + 1
+
+
+class HidesItsParameter(FirstK):
+    def __init__(self, *, k: int = 1) -> None:
+        self._k = k
+
+    def get_params(self):
+        return {}
+
+
+class NeedsTwoTasks(FirstK):
+    def _select(self, pool, budget, features, rng):
+        if len(pool.tasks) < 2:
+            raise ValueError("needs two tasks")
+        return np.arange(budget)
+
+
+BROKEN = {
+    "check_selection_contract": Duplicates,
+    "check_budget_zero_and_full_pool": MissesTheLast,
+    "check_impossible_budgets_raise": AcceptsAnyBudget,
+    "check_same_seed_same_selection": GlobalRandom,
+    "check_inputs_not_mutated": SortsInPlace,
+    "check_missing_required_feature_is_named": IgnoresMissingFeature,
+    "check_uses_only_declared_features": ReadsUndeclaredEmbeddings,
+    "check_rebuilt_from_params_behaves_identically": TransformsItsParameter,
+    "check_params_stored_unchanged": HidesItsParameter,
+    "check_degenerate_pools": NeedsTwoTasks,
+}
+
+
+def test_every_check_has_a_strategy_that_breaks_it():
+    assert set(BROKEN) == {check.__name__ for check in CHECKS}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_every_check_can_fail(check):
+    check(FirstK())  # a correct strategy passes
+    with pytest.raises(Exception):  # noqa: B017, PT011 (any failure counts: the check cannot pass it)
+        check(BROKEN[check.__name__]())
+
+
+def test_check_strategy_names_the_failing_check_and_honours_declared_failures():
+    with pytest.raises(AssertionError, match="fails check_uses_only_declared_features"):
+        check_strategy(ReadsUndeclaredEmbeddings())
+    declared = {"check_uses_only_declared_features": "reads embeddings on purpose"}
+    check_strategy(ReadsUndeclaredEmbeddings(), expected_failed_checks=declared)
+    with pytest.raises(AssertionError, match="passes check_degenerate_pools, declared an expected failure"):
+        check_strategy(FirstK(), expected_failed_checks={"check_degenerate_pools": "wrongly declared"})
