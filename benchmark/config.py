@@ -21,8 +21,7 @@ from benchmark.data import PoolSpec
 from benchmark.errors import ConfigError, SelbenchError
 from benchmark.evaluation import EVALUATORS
 from benchmark.registry import ComponentRegistry, did_you_mean
-from benchmark.scoring import ScorerConfig
-from benchmark.training import TrainingConfig
+from benchmark.settings import ScorerConfig, TrainingConfig
 from benchmark.typecheck import coerce, typed_kwargs
 from strategies import STRATEGIES
 

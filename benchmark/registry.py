@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import logging
 from collections.abc import Callable, Iterator
@@ -24,7 +25,9 @@ def did_you_mean(name: str, known: list[str]) -> str:
 class Registry(Generic[T]):
     """Objects registered under unique names; third-party packages add theirs via an entry-point group.
 
-    Entry points are loaded lazily, on the first lookup, so importing selbench never imports plugins.
+    Built-in modules (``builtin_modules``, which register their objects when imported) and entry points
+    are loaded on the first lookup, not at import: ``selbench --help`` imports no model or index library,
+    and importing selbench never imports plugins.
     """
 
     def __init__(
@@ -32,14 +35,16 @@ class Registry(Generic[T]):
         kind: str,
         entry_point_group: str | None = None,
         prepare: Callable[[str, T], T] | None = None,
+        builtin_modules: tuple[str, ...] = (),
     ) -> None:
         """``prepare(name, obj)`` checks or annotates each object as it is registered, plugins included."""
         self.kind = kind
         self.entry_point_group = entry_point_group
         self.prepare = prepare
+        self.builtin_modules = builtin_modules
         self._items: dict[str, T] = {}
         self.broken: dict[str, str] = {}  # entry points that failed to import: name -> what and why
-        self._plugins_loaded = entry_point_group is None
+        self._loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator registering an object under ``name``; a second object under the same name is an error."""
@@ -55,13 +60,16 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def _load_plugins(self) -> None:
-        """Register every entry point of the group. One that fails to import is kept in ``broken``
-        with its error (the others still load); one that takes a built-in's name is an error."""
-        if self._plugins_loaded:
+    def _load(self) -> None:
+        """Import the built-in modules, then register every entry point of the group. One that fails to
+        import is kept in ``broken`` with its error (the others still load); one that takes a built-in's
+        name is an error."""
+        if self._loaded:
             return
-        self._plugins_loaded = True
-        for ep in entry_points(group=self.entry_point_group):
+        self._loaded = True
+        for module in self.builtin_modules:  # first: a plugin cannot take a built-in's name
+            importlib.import_module(module)
+        for ep in entry_points(group=self.entry_point_group) if self.entry_point_group else ():
             source = f"{ep.value} (package {ep.dist.name if ep.dist else '?'})"
             try:
                 obj = ep.load()
@@ -80,7 +88,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         """The object registered as ``name``; an unknown name lists the known ones and a close match."""
-        self._load_plugins()
+        self._load()
         if name in self.broken:
             raise SelbenchError(f"{self.kind} {name!r}: {self.broken[name]}. Fix or uninstall the plugin.")
         try:
@@ -92,7 +100,7 @@ class Registry(Generic[T]):
             ) from None
 
     def names(self) -> list[str]:
-        self._load_plugins()
+        self._load()
         return sorted(self._items)
 
     def __iter__(self) -> Iterator[tuple[str, T]]:
@@ -129,6 +137,7 @@ class ComponentRegistry(Registry[type[C]]):
         base: type[C],
         entry_point_group: str | None = None,
         check: Callable[[str, type[C]], None] | None = None,
+        builtin_modules: tuple[str, ...] = (),
     ) -> None:
         def prepare(name: str, cls: type[C]) -> type[C]:
             if not (isinstance(cls, type) and issubclass(cls, base)):
@@ -140,7 +149,7 @@ class ComponentRegistry(Registry[type[C]]):
             cls.name = name
             return cls
 
-        super().__init__(kind, entry_point_group, prepare)
+        super().__init__(kind, entry_point_group, prepare, builtin_modules)
 
     def build(self, name: str, params: dict[str, Any] | None = None) -> C:
         """An instance of the class registered as ``name``; an unknown parameter is named with the known."""

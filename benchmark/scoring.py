@@ -11,7 +11,7 @@ method never pays for a pass over the whole pool.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,6 @@ from benchmark.cache import FeatureCache
 from benchmark.errors import SelbenchError
 from benchmark.inference import greedy_generate, score_continuations
 from benchmark.models import (
-    ModelSpec,
     cache_root,
     device_and_dtype,
     embedder_fingerprint,
@@ -31,48 +30,10 @@ from benchmark.models import (
     resolve_model,
 )
 from benchmark.prompting import format_response, left_pad, length_batches, tokenize_prompts
+from benchmark.settings import ScorerConfig
 from benchmark.types import FEATURE_NAMES, Features, Pool
 
 log = logging.getLogger(__name__)
-
-CONFIDENCE_MODES = ("label_free", "reference")
-EMBEDDINGS = ("sentence_transformers", "lm_mean_pool")
-
-
-@dataclass(frozen=True)
-class ScorerConfig:
-    """What the scorer computes and how. Every field but the batch sizes, the cache folder and the
-    progress switch enters the cache key."""
-
-    model: ModelSpec = field(default_factory=ModelSpec.default)
-    confidence: str = "label_free"
-    max_new_tokens: int = 16  # answer tokens generated (label-free) or scored (reference)
-    max_prompt_tokens: int = 256  # longer prompts keep their last tokens
-    task_sample_size: int = 32  # prompts per task for task-level confidence
-    seed: int = 0
-    embedding: str = "sentence_transformers"
-    embedder: str | None = None  # sentence-transformers id or folder; None: packaged all-MiniLM-L6-v2
-    batch_size: int = 16
-    embedding_batch_size: int = 64
-    cache_dir: str | None = None
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        if self.confidence not in CONFIDENCE_MODES:
-            raise SelbenchError(
-                f"scorer confidence={self.confidence!r}: use one of {', '.join(CONFIDENCE_MODES)}."
-            )
-        if self.embedding not in EMBEDDINGS:
-            raise SelbenchError(f"scorer embedding={self.embedding!r}: use one of {', '.join(EMBEDDINGS)}.")
-        for name in (
-            "max_new_tokens",
-            "max_prompt_tokens",
-            "task_sample_size",
-            "batch_size",
-            "embedding_batch_size",
-        ):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise SelbenchError(f"scorer {name}={getattr(self, name)!r}: must be a positive integer.")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ import pytest
 
 from benchmark.data import PoolSpec, load_pool
 from benchmark.models import ModelSpec, load_model, resolve_model
-from benchmark.training import CompletionCollator, TrainingConfig, fine_tune
+from benchmark.settings import TrainingConfig
+from benchmark.training import CompletionCollator, fine_tune
 from benchmarks.conftest import SCALE
 
 DATA = Path(os.environ.get("SELBENCH_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))

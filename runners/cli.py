@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,18 +31,10 @@ from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
 from benchmark.models import ModelSpec, load_tokenizer, resolve_model
 from benchmark.registry import did_you_mean
-from benchmark.scoring import CONFIDENCE_MODES, EMBEDDINGS, Scorer, ScorerConfig
+from benchmark.settings import CONFIDENCE_MODES, EMBEDDINGS, METHODS, ScorerConfig, TrainingConfig
 from benchmark.store import RunStore, provenance
-from benchmark.training import METHODS, TrainingConfig
 from benchmark.typecheck import typed_kwargs
 from benchmark.types import FEATURE_NAMES, Example, Pool
-from runners.estimate import (
-    cell_seconds,
-    format_duration,
-    mean_example_tokens,
-    measured_rates,
-    training_tokens,
-)
 from runners.report import (
     comparison_report,
     failed_cells,
@@ -57,9 +49,14 @@ from runners.report import (
     summary_table,
     write_report,
 )
-from runners.sweep import ModelHarness, execute, plan, train_and_evaluate
 from strategies import STRATEGIES, build_strategy
 from strategies.task_sampling import inverse_confidence_weights
+
+if TYPE_CHECKING:
+    from runners.sweep import ModelHarness
+
+# Modules that import torch (scoring, training, the sweep's harness) are imported by the commands that
+# use them, so that `selbench --help`, `describe` and `report` start without loading torch or FAISS.
 
 T = TypeVar("T")
 
@@ -237,6 +234,8 @@ def _scorer_config(args: argparse.Namespace) -> ScorerConfig:
 
 def cmd_score(args: argparse.Namespace, console: Console) -> int:
     """Compute pool features, write them to --out and print the per-task confidence."""
+    from benchmark.scoring import Scorer
+
     scorer = Scorer(_scorer_config(args))
     pool = load_pool(_pool_spec(args)).pool
     out = Path(args.out)
@@ -299,6 +298,8 @@ def _add_scorer_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_select(args: argparse.Namespace, console: Console) -> int:
     """Run one strategy on one pool and write the selected uids."""
+    from benchmark.scoring import Scorer
+
     params = typed_kwargs(STRATEGIES.get(args.strategy).__init__, dict(args.params), "-p {}")
     strategy = build_strategy(args.strategy, params)
     scorer = Scorer(_scorer_config(args))
@@ -359,6 +360,8 @@ def _evaluators(args: argparse.Namespace) -> list:
 
 def cmd_finetune(args: argparse.Namespace, console: Console) -> int:
     """Fine-tune the model on a selection (none: the base model) and evaluate it with each evaluator."""
+    from runners.sweep import train_and_evaluate
+
     training = _from_args(
         TrainingConfig,
         args,
@@ -419,6 +422,15 @@ def _print_plan(
     config: SweepConfig, harness: ModelHarness, store: RunStore, output: Path, console: Console
 ) -> None:
     """Every cell with its state and cost: measured for finished cells, estimated for the others."""
+    from runners.estimate import (
+        cell_seconds,
+        format_duration,
+        mean_example_tokens,
+        measured_rates,
+        training_tokens,
+    )
+    from runners.sweep import plan
+
     loaded = load_pool(config.pool)
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
     records = {c.key: r for c in cells if (r := store.load(c.key)) is not None}  # each record read once
@@ -475,6 +487,8 @@ def writable_folder(path: Path, what: str) -> None:
 
 def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
     """Plan (--dry-run) or run a budget sweep; finished cells are skipped, failed cells listed at the end."""
+    from runners.sweep import ModelHarness, execute
+
     config = load_sweep_config(args.config, args.set)
     output = Path(args.output_dir or config.output_dir or Path("runs") / config.name)
     store = RunStore(output / "runs")

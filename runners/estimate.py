@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.training import TrainingConfig, tokenize_for_sft
+from benchmark.settings import TrainingConfig
+from benchmark.training import tokenize_for_sft
 from benchmark.types import Pool
 
 

@@ -25,8 +25,9 @@ from benchmark.evaluation import EVALUATORS, Evaluator
 from benchmark.locks import try_lock, wait_lock
 from benchmark.models import ResolvedModel, device_and_dtype, load_model
 from benchmark.scoring import Scorer
+from benchmark.settings import TrainingConfig
 from benchmark.store import RunStore, provenance
-from benchmark.training import TrainingConfig, fine_tune, uses_bf16
+from benchmark.training import fine_tune, uses_bf16
 from benchmark.types import Example, Features, Pool, content_hash
 from strategies import STRATEGIES
 from strategies.base import BASE_MODEL, FULL_POOL

@@ -19,7 +19,8 @@ from benchmark.data import load_pool
 from benchmark.evaluation.heldout import HeldoutAccuracy
 from benchmark.models import ModelSpec, load_model, resolve_model
 from benchmark.prompting import left_pad, tokenize_prompts
-from benchmark.training import TrainingConfig, fine_tune
+from benchmark.settings import TrainingConfig
+from benchmark.training import fine_tune
 
 
 def forward_seconds(model, tokenizer, prompts: list[str]) -> tuple[int, float]:

@@ -15,7 +15,8 @@ import torch
 from benchmark.data import PoolSpec, load_pool
 from benchmark.evaluation.heldout import HeldoutAccuracy
 from benchmark.models import ModelSpec, load_model, resolve_model
-from benchmark.training import TrainingConfig, fine_tune
+from benchmark.settings import TrainingConfig
+from benchmark.training import fine_tune
 
 TASKS = (
     "ag_news",

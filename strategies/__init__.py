@@ -1,6 +1,6 @@
-"""Selection strategies: one module per family, each registering itself on import."""
+"""Selection strategies: one module per family, each registering itself when the registry first
+looks a name up (``STRATEGIES.builtin_modules``)."""
 
-from strategies import diversity, kcenter, random_sampling, task_sampling, uncertainty  # noqa: F401
 from strategies.base import STRATEGIES, Strategy, build_strategy, register_strategy
 
 __all__ = ["STRATEGIES", "Strategy", "build_strategy", "register_strategy"]

@@ -76,7 +76,13 @@ def _check_strategy(name: str, cls: type[Strategy]) -> None:
 
 
 STRATEGIES: ComponentRegistry[Strategy] = ComponentRegistry(
-    "strategy", Strategy, entry_point_group="selbench.strategies", check=_check_strategy
+    "strategy",
+    Strategy,
+    entry_point_group="selbench.strategies",
+    check=_check_strategy,
+    builtin_modules=tuple(  # imported on first lookup: two of them load FAISS
+        f"strategies.{m}" for m in ("random_sampling", "kcenter", "diversity", "uncertainty", "task_sampling")
+    ),
 )
 register_strategy: Callable[[str], Callable[[type[Strategy]], type[Strategy]]] = STRATEGIES.register
 build_strategy = STRATEGIES.build

@@ -189,3 +189,14 @@ def test_the_network_audit_blocks_connections_off_the_machine():
     assert network_audit.BLOCKED[-2][:26] == "connect ('192.0.2.1', 443)"
     assert network_audit.BLOCKED[-1].startswith("lookup huggingface.co")
     del network_audit.BLOCKED[-2:]  # this test's own attempts; any other fails the session
+
+
+def test_help_starts_without_torch_or_faiss():
+    code = (
+        "import sys; from runners.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'faiss', 'transformers', 'lm_eval', 'ray') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip().splitlines()[-1] == "[]"
+    assert "selbench" in run.stdout

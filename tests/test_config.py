@@ -11,8 +11,7 @@ from benchmark.config import (
     load_yaml,
 )
 from benchmark.data import PoolSpec
-from benchmark.scoring import ScorerConfig
-from benchmark.training import TrainingConfig
+from benchmark.settings import ScorerConfig, TrainingConfig
 
 
 def test_builds_nested_typed_settings():

@@ -1,7 +1,7 @@
 import pytest
 
 from benchmark.data import PoolSpec, load_pool
-from benchmark.training import TrainingConfig
+from benchmark.settings import TrainingConfig
 from runners.estimate import (
     cell_seconds,
     format_duration,

@@ -8,7 +8,8 @@ import pytest
 from benchmark.data import PoolSpec, load_pool
 from benchmark.evaluation import build_evaluator
 from benchmark.models import ModelSpec, load_model, resolve_model
-from benchmark.training import TrainingConfig, fine_tune
+from benchmark.settings import TrainingConfig
+from benchmark.training import fine_tune
 
 pytestmark = pytest.mark.slow
 

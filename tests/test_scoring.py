@@ -6,7 +6,8 @@ import pytest
 from benchmark.data import PoolSpec, load_pool
 from benchmark.errors import SelbenchError
 from benchmark.models import ModelSpec, resolve_model
-from benchmark.scoring import Scorer, ScorerConfig, task_sample
+from benchmark.scoring import Scorer, task_sample
+from benchmark.settings import ScorerConfig
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@ import torch
 
 from benchmark.errors import SelbenchError
 from benchmark.prompting import PLAIN_TEMPLATE
-from benchmark.training import IGNORE, CompletionCollator, TrainingConfig, tokenize_for_sft
+from benchmark.settings import TrainingConfig
+from benchmark.training import IGNORE, CompletionCollator, tokenize_for_sft
 from benchmark.types import Example
 from tests.fake_tokenizer import CharTokenizer
 

@@ -9,7 +9,8 @@ import torch
 from benchmark.data.synthetic import load_synthetic
 from benchmark.models import ModelSpec, load_model, resolve_model
 from benchmark.scoring import reference_confidence
-from benchmark.training import TrainingConfig, fine_tune
+from benchmark.settings import TrainingConfig
+from benchmark.training import fine_tune
 
 pytestmark = pytest.mark.slow
 

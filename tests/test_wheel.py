@@ -4,6 +4,7 @@ outside the checkout (editable installs and pytest's import path hide missing pa
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 IMPORT_EVERY_MODULE = """
 import importlib, pkgutil
@@ -36,11 +38,14 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
 def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path, data_dir):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["SELBENCH_DATA_DIR"] = str(data_dir)
-    _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", "dist", str(ROOT)],
-        tmp_path,
-        env,
-    )
+    source = tmp_path / "source"  # a copy: building in the checkout would leave build/ behind there
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("benchmark", "strategies", "runners"):
+        shutil.copytree(ROOT / name, source / name, ignore=IGNORED)
+    wheel_args = ["wheel", "--no-deps", "--no-build-isolation", "-w", "dist", str(source)]
+    _run([sys.executable, "-m", "pip", *wheel_args], tmp_path, env)
     (wheel,) = (tmp_path / "dist").glob("selbench-*.whl")
     _run([sys.executable, "-m", "venv", "venv"], tmp_path, env)
     bin_dir = tmp_path / "venv" / "bin"

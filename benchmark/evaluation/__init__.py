@@ -1,6 +1,5 @@
 """Evaluators, registered by name: ``mmlu`` (lm-eval), ``mmlu_native`` (same prompts, faster), ``heldout``."""
 
-from benchmark.evaluation import heldout, mmlu_lm_eval, mmlu_native  # noqa: F401  (registration)
 from benchmark.evaluation.base import EVALUATORS, EvalResult, Evaluator, build_evaluator, register_evaluator
 
 __all__ = ["EVALUATORS", "EvalResult", "Evaluator", "build_evaluator", "register_evaluator"]

@@ -71,6 +71,13 @@ class Evaluator(Component, ABC):
         return {k: v for k, v in self.get_params().items() if k != "progress"} | {"version": self.version}
 
 
-EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry("evaluator", Evaluator, "selbench.evaluators")
+EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry(
+    "evaluator",
+    Evaluator,
+    "selbench.evaluators",
+    builtin_modules=tuple(
+        f"benchmark.evaluation.{m}" for m in ("heldout", "mmlu_lm_eval", "mmlu_native")
+    ),  # imported on first lookup: they load torch
+)
 register_evaluator: Callable[[str], Callable[[type[Evaluator]], type[Evaluator]]] = EVALUATORS.register
 build_evaluator = EVALUATORS.build

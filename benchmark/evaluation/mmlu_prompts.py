@@ -7,11 +7,13 @@ Few-shot examples are the first k dev questions of the subject, joined by a blan
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmark.data.mmlu import LETTERS, MMLUQuestion
 from benchmark.errors import SelbenchError
-from benchmark.inference import Choices
+
+if TYPE_CHECKING:  # the CLI reads FORMATS without importing torch
+    from benchmark.inference import Choices
 
 FORMATS = ("letter", "cloze")
 TARGET_DELIMITER = " "
@@ -68,6 +70,8 @@ def encode_pair(tokenizer: Any, context_text: str, continuation: str) -> tuple[l
 
 
 def encode_question(tokenizer: Any, q: MMLUQuestion, shots: list[MMLUQuestion], fmt: str) -> Choices:
+    from benchmark.inference import Choices
+
     text = context(q, shots, fmt)
     pairs = [encode_pair(tokenizer, text, TARGET_DELIMITER + c) for c in choices(q, fmt)]
     return Choices(pairs[0][0], [cont for _, cont in pairs])
