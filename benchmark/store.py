@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.atomic import atomic_write_text
+from benchmark.records import RunRecord
 from benchmark.types import content_hash
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,16 @@ class RunStore:
         return sorted(p.stem for p in self.root.glob("*.json"))
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every valid record, in key order."""
+        """Every valid record as stored (JSON), in key order."""
         for key in self.keys():
             if (record := self.load(key)) is not None:
                 yield record
+
+    def run(self, key: str) -> RunRecord | None:
+        """The typed record stored under ``key`` (None: absent or failing its checksum)."""
+        record = self.load(key)
+        return None if record is None else RunRecord.from_json(record, str(self.path(key)))
+
+    def runs(self) -> list[RunRecord]:
+        """Every valid record, typed, in key order: what reports and estimates read."""
+        return [run for key in self.keys() if (run := self.run(key)) is not None]

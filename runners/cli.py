@@ -30,6 +30,7 @@ from benchmark.errors import SelbenchError
 from benchmark.evaluation import build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
 from benchmark.models import ModelSpec, load_tokenizer, resolve_model
+from benchmark.records import RunRecord
 from benchmark.registry import did_you_mean
 from benchmark.settings import CONFIDENCE_MODES, EMBEDDINGS, METHODS, ScorerConfig, TrainingConfig
 from benchmark.store import RunStore, provenance
@@ -433,7 +434,7 @@ def _print_plan(
 
     loaded = load_pool(config.pool)
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
-    records = {c.key: r for c in cells if (r := store.load(c.key)) is not None}  # each record read once
+    records = {c.key: r for c in cells if (r := store.run(c.key)) is not None}  # each record read once
     rates = measured_rates(list(records.values()))
     tokenizer = load_tokenizer(harness.scorer.resolved, config.scorer.cache_dir)
     per_example = mean_example_tokens(loaded.pool, tokenizer, config.training.max_length)
@@ -468,8 +469,8 @@ def _print_plan(
         )
 
 
-def _measured_seconds(record: dict) -> float:
-    return sum(record["timings"].values())
+def _measured_seconds(record: RunRecord) -> float:
+    return sum(record.timings.values())
 
 
 def writable_folder(path: Path, what: str) -> None:
@@ -506,7 +507,7 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
         f"sweep {config.name}: {len(outcome.done)} cells run, {len(outcome.skipped)} already done, "
         f"{len(outcome.failed)} failed; results in {store.root}"
     )
-    records = [r for c in outcome.skipped + outcome.done if (r := store.load(c.key)) is not None]
+    records = [r for c in outcome.skipped + outcome.done if (r := store.run(c.key)) is not None]
     for evaluator in config.evaluators if records else ():
         metric = headline_metric(evaluator.name)
         _print_report(records, evaluator.name, metric, console)
@@ -523,12 +524,12 @@ def cmd_sweep(args: argparse.Namespace, console: Console) -> int:
 
 
 def _print_report(
-    records: list[dict], evaluator: str, metric: str, console: Console, baseline: str = "random"
+    records: list[RunRecord], evaluator: str, metric: str, console: Console, baseline: str = "random"
 ) -> None:
     frame = results_frame(records, evaluator, metric)
     stats = summary_table(frame)
     console.print(f"{evaluator} {metric}, mean ± std over seeds (n), best per budget in bold")
-    table = format_table(stats, records[0]["pool"]["size"], seeds=planned_seeds(records))
+    table = format_table(stats, records[0].pool.size, seeds=planned_seeds(records))
     console.print(table, highlight=False, markup=False)
     console.print(savings_line(stats), highlight=False)
     text, _ = comparison_report(frame, baseline)
@@ -539,10 +540,10 @@ def _print_report(
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """Print (and with --out, write) the accuracy-versus-annotation-cost table of a sweep's stored runs."""
     store = RunStore(Path(args.run_dir) / "runs")
-    records = list(store.records())
+    records = store.runs()
     if not records:
         raise SelbenchError(f"{store.root}: no finished runs. Run `selbench sweep CONFIG` first.")
-    configs = {json.dumps(r.get("config"), sort_keys=True) for r in records}
+    configs = {json.dumps(r.config, sort_keys=True) for r in records}
     if len(configs) > 1:
         console.print(
             f"warning: {store.root} holds runs of {len(configs)} different configurations; the table mixes "
@@ -552,7 +553,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if args.out:
         writable_folder(Path(args.out), "--out")
     metric = args.metric or headline_metric(args.evaluator)
-    strategies = sorted({r["cell"]["strategy"]["name"] for r in records})
+    strategies = sorted({r.cell.strategy for r in records})
     if args.baseline is not None and args.baseline not in strategies:
         raise SelbenchError(
             f"--baseline {args.baseline!r}: no stored run of it.{did_you_mean(args.baseline, strategies)} "

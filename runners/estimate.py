@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.records import RunRecord
 from benchmark.settings import TrainingConfig
 from benchmark.training import tokenize_for_sft
 from benchmark.types import Pool
@@ -28,11 +29,12 @@ class Rates:
     cells: int  # how many records they come from
 
 
-def measured_rates(records: list[dict[str, Any]]) -> Rates:
-    tokens = sum(r["training"]["tokens"] for r in records if "training" in r)
-    train_seconds = sum(r["training"]["seconds"] for r in records if "training" in r)
+def measured_rates(records: list[RunRecord]) -> Rates:
+    trained = [r.training for r in records if r.training is not None]
+    tokens = sum(t.tokens for t in trained)
+    train_seconds = sum(t.seconds for t in trained)
     evaluation = [
-        r["timings"]["train_evaluate_seconds"] - r.get("training", {}).get("seconds", 0.0) for r in records
+        r.timings["train_evaluate_seconds"] - (r.training.seconds if r.training else 0.0) for r in records
     ]
     return Rates(
         tokens / train_seconds if train_seconds else None,

@@ -12,7 +12,7 @@ import json
 import re
 import textwrap
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import pandas as pd
 
 from benchmark.atomic import atomic_write, atomic_write_text
 from benchmark.errors import SelbenchError
+from benchmark.records import RunRecord
 from benchmark.registry import did_you_mean
 from benchmark.store import git_commit
 from runners.power import (
@@ -36,34 +37,34 @@ from runners.power import (
 from strategies.base import BASE_MODEL, FULL_POOL, REFERENCES
 
 
-def results_frame(records: Iterable[dict[str, Any]], evaluator: str, metric: str) -> pd.DataFrame:
+def results_frame(records: Iterable[RunRecord], evaluator: str, metric: str) -> pd.DataFrame:
     """One row per run: strategy, budget, share of the pool, seed and the chosen metric. An evaluator or
     metric no run has is an error naming the ones they do have."""
     rows = []
     records = list(records)
-    evaluators = sorted({e for r in records for e in r.get("evaluations", {})})
+    evaluators = sorted({e for r in records for e in r.evaluations})
     if evaluator not in evaluators:
         raise SelbenchError(
             f"--evaluator {evaluator!r}: no stored run has it.{did_you_mean(evaluator, evaluators)} "
             f"Stored: {', '.join(evaluators) or 'none'}."
         )
-    metrics = sorted({m for r in records for m in r["evaluations"].get(evaluator, {}).get("metrics", {})})
+    metrics = sorted({m for r in records for m in getattr(r.evaluations.get(evaluator), "metrics", {})})
     if metric not in metrics:
         raise SelbenchError(
             f"--metric {metric!r}: no stored {evaluator} run has it.{did_you_mean(metric, metrics)} "
             f"Stored: {', '.join(metrics)}."
         )
     for r in records:
-        evaluation = r.get("evaluations", {}).get(evaluator)
-        if evaluation is None or metric not in evaluation["metrics"]:
+        value = r.metric(evaluator, metric)
+        if value is None:
             continue
         rows.append(
             {
-                "strategy": r["cell"]["strategy"]["name"],
-                "budget": r["cell"]["budget"],
-                "share": r["cell"]["budget"] / r["pool"]["size"],
-                "seed": r["cell"]["seed"],
-                "value": evaluation["metrics"][metric],
+                "strategy": r.cell.strategy,
+                "budget": r.cell.budget,
+                "share": r.cell.budget / r.pool.size,
+                "seed": r.cell.seed,
+                "value": value,
             }
         )
     return pd.DataFrame(rows)
@@ -128,7 +129,7 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown", see
     raise SelbenchError(f"table format {fmt!r}: use markdown, csv or latex.")
 
 
-def planned_cells(config: dict[str, Any], pool_size: int) -> set[tuple[str, str, int, int]]:
+def planned_cells(config: Mapping[str, Any], pool_size: int) -> set[tuple[str, str, int, int]]:
     """(strategy, parameters as JSON, budget, seed) of every cell a stored sweep configuration plans,
     as ``runners.sweep.plan`` lays them out, without loading the pool: the records know its size."""
     from runners.sweep import resolve_budgets
@@ -149,37 +150,37 @@ def planned_cells(config: dict[str, Any], pool_size: int) -> set[tuple[str, str,
     return cells
 
 
-def latest_config(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+def latest_config(records: list[RunRecord]) -> Mapping[str, Any] | None:
     """The configuration of the sweep's latest run (a resumed sweep may have changed, say, its
     strategy list; its latest configuration is what it plans now)."""
-    stamped = [r for r in records if isinstance(r.get("config"), dict)]
+    stamped = [r for r in records if isinstance(r.config, Mapping)]
     if not stamped:
         return None
-    return max(stamped, key=lambda r: str(r.get("provenance", {}).get("created", "")))["config"]
+    return max(stamped, key=lambda r: r.created).config
 
 
-def missing_cells(records: list[dict[str, Any]]) -> list[str]:
+def missing_cells(records: list[RunRecord]) -> list[str]:
     """Labels of the cells the records' latest configuration plans that no record holds."""
     config = latest_config(records)
     if not isinstance(config, dict):
         return []
     have = {
         (
-            r["cell"]["strategy"]["name"],
-            json.dumps(r["cell"]["strategy"]["params"], sort_keys=True),
-            r["cell"]["budget"],
-            r["cell"]["seed"],
+            r.cell.strategy,
+            json.dumps(r.cell.params, sort_keys=True),
+            r.cell.budget,
+            r.cell.seed,
         )
         for r in records
     }
-    missing = planned_cells(config, records[0]["pool"]["size"]) - have
+    missing = planned_cells(config, records[0].pool.size) - have
     return [
         f"{name} budget={budget} seed={seed}"
         for name, _, budget, seed in sorted(missing, key=lambda c: (c[2], c[0], c[3]))
     ]
 
 
-def planned_seeds(records: list[dict[str, Any]]) -> int | None:
+def planned_seeds(records: list[RunRecord]) -> int | None:
     """How many seeds the records' configuration plans per cell (None: no stored configuration)."""
     config = latest_config(records)
     return len(config["seeds"]) if config is not None else None
@@ -241,32 +242,28 @@ def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) 
     return _save(fig, path)
 
 
-def plot_task_heatmap(
-    records: Iterable[dict[str, Any]], evaluator: str, budget: int, path: str | Path
-) -> Path:
+def plot_task_heatmap(records: Iterable[RunRecord], evaluator: str, budget: int, path: str | Path) -> Path:
     """Per-task held-out accuracy of every strategy at one budget (mean over seeds), tasks as columns."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    records = [r for r in records if evaluator in r.get("evaluations", {})]
-    if not any(r["cell"]["budget"] == budget for r in records):
+    records = [r for r in records if evaluator in r.evaluations]
+    if not any(r.cell.budget == budget for r in records):
         raise SelbenchError(f"no stored run of budget {budget} has per-task results of {evaluator!r}.")
     references = {BASE_MODEL: "base model", FULL_POOL: "full pool"}  # rows to read the strategies against
     rows = []
     for r in records:
-        name = r["cell"]["strategy"]["name"]
-        if r["cell"]["budget"] == budget or name in references:
+        name = r.cell.strategy
+        if r.cell.budget == budget or name in references:
             label = references.get(name, name)
-            rows += [
-                {"row": label, "task": t, "acc": a}
-                for t, a in r["evaluations"][evaluator]["per_task"].items()
-            ]
+            per_task = r.evaluations[evaluator].per_task
+            rows += [{"row": label, "task": t, "acc": a} for t, a in per_task.items()]
     grid = pd.DataFrame(rows).pivot_table(index="row", columns="task", values="acc", aggfunc="mean")
     middle = sorted(set(grid.index) - set(references.values()))
     grid = grid.loc[[x for x in ("base model", *middle, "full pool") if x in grid.index]]
-    share = budget / records[0]["pool"]["size"]
+    share = budget / records[0].pool.size
     fig, ax = plt.subplots(figsize=(max(6, 0.45 * grid.shape[1] + 2), 0.45 * grid.shape[0] + 1.8), dpi=150)
     image = ax.imshow(grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
@@ -291,24 +288,24 @@ def savings_line(stats: pd.DataFrame) -> str:
     )
 
 
-def report_provenance(records: list[dict[str, Any]], command: str) -> dict[str, Any]:
+def report_provenance(records: list[RunRecord], command: str) -> dict[str, Any]:
     """What a published table came from: the command, when, the code that ran the cells and the
     configuration they were run with (resolved, as stored in the records)."""
-    created = sorted(r["provenance"]["created"] for r in records)
-    configs = {json.dumps(r["config"], sort_keys=True) for r in records if isinstance(r.get("config"), dict)}
+    created = sorted(r.created for r in records)
+    configs = {json.dumps(r.config, sort_keys=True) for r in records if isinstance(r.config, Mapping)}
     return {
         "command": command,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "report_code": git_commit(),
         "cells": len(records),
         "runs_started": {"first": created[0], "last": created[-1]},  # a sweep stamps its start on its cells
-        "cell_code_commits": sorted({str(r["provenance"]["git"]["commit"]) for r in records}),
+        "cell_code_commits": sorted({str(r.provenance.get("git", {}).get("commit")) for r in records}),
         "configs": [json.loads(c) for c in sorted(configs)],
     }
 
 
 def write_report(
-    records: list[dict[str, Any]],
+    records: list[RunRecord],
     evaluator: str,
     metric: str,
     out: str | Path,
@@ -323,7 +320,7 @@ def write_report(
     atomic_write_text(out / "provenance.json", json.dumps(report_provenance(records, command), indent=1))
     frame = results_frame(records, evaluator, metric)
     stats = summary_table(frame)
-    pool_size = records[0]["pool"]["size"]
+    pool_size = records[0].pool.size
     for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("latex", "tex")):
         atomic_write_text(
             out / f"table.{suffix}", format_table(stats, pool_size, fmt, planned_seeds(records))
@@ -332,7 +329,7 @@ def write_report(
     title = f"{evaluator} {metric} against annotation cost (mean ± std over {seeds} seed{'s' * (seeds > 1)})"
     plot_curves(stats, out / "accuracy_vs_cost.png", title, f"{evaluator} {metric}")
     budgets = sorted(set(stats["budget"]))
-    if any("per_task" in r["evaluations"].get(evaluator, {}) for r in records):
+    if any(evaluator in r.evaluations and r.evaluations[evaluator].per_task for r in records):
         plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
     text, warnings_ = comparison_report(frame, baseline)
     if text:
@@ -516,18 +513,18 @@ def format_variance(components: pd.DataFrame) -> str:
     return components.to_markdown(index=False, floatfmt=".4g")
 
 
-def reported_metrics(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def reported_metrics(records: list[RunRecord]) -> list[tuple[str, str]]:
     """(evaluator, metric) of every numeric headline metric in ``records`` (standard errors left out)."""
     found = set()
     for r in records:
-        for evaluator, result in r.get("evaluations", {}).items():
-            for metric, value in result.get("metrics", {}).items():
+        for evaluator, result in r.evaluations.items():
+            for metric, value in result.metrics.items():
                 if isinstance(value, float) and not metric.endswith("_stderr"):
                     found.add((evaluator, metric))
     return sorted(found)
 
 
-def signal_report(records: list[dict[str, Any]], baseline: str = "random") -> str:
+def signal_report(records: list[RunRecord], baseline: str = "random") -> str:
     """Markdown: for every metric of every evaluator, per budget, the baseline's gain over the base
     model, the seed noise, the design's minimum detectable effect and its share of the gain, and each
     positive control's difference: which metric can decide, in comparable terms."""

@@ -24,6 +24,7 @@ from benchmark.errors import SelbenchError
 from benchmark.evaluation import EVALUATORS, Evaluator
 from benchmark.locks import try_lock, wait_lock
 from benchmark.models import ResolvedModel, device_and_dtype, load_model
+from benchmark.records import SCHEMA_VERSION, RunRecord
 from benchmark.scoring import Scorer
 from benchmark.settings import TrainingConfig
 from benchmark.store import RunStore, provenance
@@ -285,8 +286,16 @@ def _selection(cell: Cell, pool: Pool, harness: Harness) -> list[int]:
     return strategy.select(pool, cell.budget, features, np.random.default_rng(cell.seed)).tolist()
 
 
-def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run_dir: Path) -> dict[str, Any]:
-    """Select, train and evaluate one cell; the record holds the selected uids so anyone can retrain."""
+def run_cell(
+    cell: Cell,
+    pool: Pool,
+    heldout: Pool | None,
+    harness: Harness,
+    run_dir: Path,
+    shared: dict[str, Any] | None = None,
+) -> RunRecord:
+    """Select, train and evaluate one cell; the record holds the selected uids so anyone can retrain,
+    and ``shared`` (what every record of the sweep carries: its configuration and provenance)."""
     start = time.perf_counter()
     picked = _selection(cell, pool, harness)
     uids = [pool.uids[i] for i in picked]
@@ -294,7 +303,9 @@ def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run
     result = harness.train_and_evaluate(
         [pool.examples[i] for i in picked], heldout, cell.seed, run_dir / cell.key
     )
-    return {
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "key": cell.key,
         "cell": {"strategy": asdict(cell.strategy), "budget": cell.budget, "seed": cell.seed},
         "pool": {"name": pool.name, "fingerprint": pool.fingerprint(), "size": len(pool)},
         "selection": {"uids": uids, "hash": content_hash(uids)},
@@ -303,7 +314,9 @@ def run_cell(cell: Cell, pool: Pool, heldout: Pool | None, harness: Harness, run
             "train_evaluate_seconds": time.perf_counter() - selected,
         },
         **result,
+        **(shared or {}),
     }
+    return RunRecord.from_json(record, f"the record of cell {cell.label}")
 
 
 TAKEN = "taken by another sweep"  # run_and_store's answer for a cell another process holds
@@ -333,11 +346,11 @@ def run_and_store(
             return DONE_ELSEWHERE
         failure = failure_path(store, cell)
         try:
-            record = run_cell(cell, pool, heldout, harness, store.root.parent / "artifacts")
+            record = run_cell(cell, pool, heldout, harness, store.root.parent / "artifacts", shared)
         except Exception as err:  # any error of one cell is recorded; the other cells still run
             atomic_write_text(failure, f"{cell.label}\n{traceback.format_exc()}")
             return f"{type(err).__name__}: {err}"
-        store.save(cell.key, record | shared)
+        store.save(cell.key, record.to_json())
         failure.unlink(missing_ok=True)
         return None
 

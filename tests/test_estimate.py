@@ -1,6 +1,7 @@
 import pytest
 
 from benchmark.data import PoolSpec, load_pool
+from benchmark.records import CellId, PoolInfo, RunRecord, TrainingInfo
 from benchmark.settings import TrainingConfig
 from runners.estimate import (
     cell_seconds,
@@ -13,10 +14,15 @@ from tests.fake_tokenizer import CharTokenizer
 
 
 def record(train_tokens, train_seconds, total_seconds):
-    body = {"timings": {"select_seconds": 0.1, "train_evaluate_seconds": total_seconds}}
-    if train_tokens:
-        body["training"] = {"tokens": train_tokens, "seconds": train_seconds}
-    return body
+    return RunRecord(
+        key=None,
+        cell=CellId("random", {}, 10, 0),
+        pool=PoolInfo("p", "f", 100),
+        selection=None,
+        evaluations={},
+        training=TrainingInfo(steps=1, tokens=train_tokens, seconds=train_seconds) if train_tokens else None,
+        timings={"select_seconds": 0.1, "train_evaluate_seconds": total_seconds},
+    )
 
 
 def test_rates_come_from_finished_cells():

@@ -20,7 +20,7 @@ PRIMARY = ("heldout", "gold_logprob_macro")
 @pytest.fixture(scope="module")
 def records():
     config = load_sweep_config(CONFIG)
-    found = list(RunStore(ROOT / config.output_dir / "runs").records())
+    found = RunStore(ROOT / config.output_dir / "runs").runs()
     expected = 1 + len(config.seeds) + len(config.strategies) * len(config.seeds) * (len(config.budgets) - 2)
     if len(found) < expected:
         pytest.skip(f"flan_v2 study in progress: {len(found)} of {expected} cells stored")

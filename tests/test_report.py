@@ -15,7 +15,7 @@ from tests.test_sweep_execute import CONFIG
 def records(tmp_path_factory):
     store = RunStore(tmp_path_factory.mktemp("runs"))
     execute(CONFIG, FakeHarness(), store, progress=False)
-    return list(store.records())
+    return store.runs()
 
 
 def test_summary_has_base_and_full_rows_in_every_column(records):
@@ -74,7 +74,7 @@ def test_report_command(tmp_path, capsys):
 
 
 def test_without_a_full_pool_row_nothing_is_labelled_full(records):
-    stats = summary_table(results_frame([r for r in records if r["cell"]["budget"] < 60], "heldout", "acc"))
+    stats = summary_table(results_frame([r for r in records if r.cell.budget < 60], "heldout", "acc"))
     assert "full pool" not in format_table(stats, pool_size=60)
     assert set(annotation_savings(stats).values()) == {None}
 

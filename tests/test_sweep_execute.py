@@ -1,3 +1,4 @@
+import os
 import signal
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def test_sigkill_midway_then_resume_gives_the_uninterrupted_table(tmp_path, afte
     execute(CONFIG, FakeHarness(), clean, progress=False)
 
     def table(store):
-        return format_table(summary_table(results_frame(store.records(), "heldout", "acc")), 60)
+        return format_table(summary_table(results_frame(store.runs(), "heldout", "acc")), 60)
 
     assert table(killed) == table(clean)
 
@@ -138,6 +139,7 @@ def test_ray_executor_gives_the_local_results(tmp_path):
     assert len(outcome.done) == 9
     assert not outcome.failed
     assert comparable(remote) == comparable(local)
+    assert os.environ["RAY_USAGE_STATS_ENABLED"] == "0"  # selbench's Ray instances report nothing
 
 
 def test_ray_gets_the_largest_budgets_first_in_plan_order():
