@@ -1,0 +1,153 @@
+"""`selbench finetune`: fine-tune on a selection (none: the base model), then evaluate with each evaluator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmark.atomic import atomic_write_text
+from benchmark.data import load_pool
+from benchmark.errors import SelbenchError
+from benchmark.evaluation import build_evaluator
+from benchmark.evaluation.mmlu_prompts import FORMATS
+from benchmark.models import ModelSpec, resolve_model
+from benchmark.settings import METHODS, TrainingConfig
+from benchmark.store import provenance
+from benchmark.types import Example, Pool
+from runners.cli.options import (
+    add_pool_arguments,
+    from_args,
+    pool_spec,
+    writable_folder,
+)
+
+
+def _selected_examples(pool: Pool, selection_file: str | None) -> list[Example]:
+    """The examples a selection file names (none: budget 0, the base model)."""
+    if selection_file is None:
+        return []
+    path = Path(selection_file)
+    try:
+        uids = json.loads(path.read_text(encoding="utf-8"))["uids"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SelbenchError(f"{path}: not a selection file from `selbench select` ({err}).") from None
+    by_uid = dict(zip(pool.uids, pool.examples, strict=True))
+    missing = [u for u in uids if u not in by_uid]
+    if missing:
+        raise SelbenchError(
+            f"{path}: {len(missing)} of {len(uids)} selected uids (first {missing[0]}) are not in pool "
+            f"{pool.name!r}. Use the pool options the selection was made with."
+        )
+    return [by_uid[u] for u in uids]
+
+
+def _evaluators(args: argparse.Namespace) -> list:
+    mmlu = {
+        "path": args.mmlu_path,
+        "format": args.mmlu_format,
+        "num_fewshot": args.mmlu_shots,
+        "limit_per_subject": args.mmlu_limit,
+        "subjects": args.mmlu_subjects,
+    }
+    return [build_evaluator(name, mmlu if name.startswith("mmlu") else {}) for name in args.evaluators]
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Fine-tune the model on a selection (none: the base model) and evaluate it with each evaluator."""
+    from runners.sweep import train_and_evaluate
+
+    training = from_args(
+        TrainingConfig,
+        args,
+        {"batch_size": "train_batch_size", "seed": "training_seed"},
+        batch_size=args.train_batch_size,
+        seed=args.training_seed,
+        bf16={"auto": None, "bf16": True, "fp32": False}[args.precision],
+    )
+    loaded = load_pool(pool_spec(args))
+    examples = _selected_examples(loaded.pool, args.selection)
+    evaluators = _evaluators(args)
+    for evaluator in evaluators:  # every evaluator can run before any training is spent
+        if evaluator.name == "heldout" and loaded.heldout is None:
+            raise SelbenchError(
+                "--evaluators heldout scores the pool's held-out split: give --heldout-per-task N (N > 0)."
+            )
+        try:
+            evaluator.check()
+        except SelbenchError as err:
+            raise SelbenchError(
+                f"--evaluators {evaluator.name}: {err} (the MMLU data: --mmlu-path)"
+            ) from None
+    run_dir = Path(args.run_dir)
+    writable_folder(run_dir, "--run-dir")
+    resolved = resolve_model(
+        ModelSpec(args.model, gguf_file=args.gguf_file) if args.model else ModelSpec.default()
+    )
+    started = provenance()  # the code that runs, even if the checkout moves on before the run ends
+    record = {
+        "pool": loaded.pool.name,
+        "pool_fingerprint": loaded.pool.fingerprint(),
+        "budget": len(examples),
+        "selection": args.selection,
+    }
+    record |= train_and_evaluate(
+        resolved, args.cache_dir, examples, training, evaluators, loaded.heldout, run_dir
+    )
+    share = len(examples) / len(loaded.pool)
+    table = Table(title=f"budget {len(examples)} of {len(loaded.pool)} ({share:.1%})")
+    for column in ("evaluator", "n", "accuracy (micro)", "accuracy (macro over tasks)"):
+        table.add_column(column)
+    for name, evaluation in record["evaluations"].items():
+        m = evaluation["metrics"]
+        table.add_row(
+            name,
+            str(evaluation["n"]),
+            f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
+            f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
+        )
+    record |= {"command": args.command_line, "provenance": started}
+    atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=1))
+    console.print(table)
+    console.print(f"run written to {run_dir}")
+    return 0
+
+
+def add_parser(commands: Any) -> None:
+    """The `finetune` subcommand and its flags."""
+    finetune = commands.add_parser("finetune", help="fine-tune on a selection, then evaluate")
+    add_pool_arguments(finetune)
+    finetune.add_argument("--selection", help="file from `selbench select` (none: evaluate the base model)")
+    finetune.add_argument("--run-dir", required=True, help="folder for the adapter, loss curve and metrics")
+    finetune.add_argument("--model", help="causal LM: hub id or local folder (default: packaged SmolLM2)")
+    finetune.add_argument("--gguf-file", help="GGUF file inside the --model folder")
+    finetune.add_argument("--cache-dir", help="model cache (default: $SELBENCH_CACHE_DIR or user cache)")
+    finetune.add_argument("--method", default="lora", choices=METHODS)
+    finetune.add_argument("--learning-rate", type=float, default=2e-4)
+    finetune.add_argument("--epochs", type=float, default=3.0)
+    finetune.add_argument("--max-steps", type=int)
+    finetune.add_argument("--train-batch-size", type=int, default=8)
+    finetune.add_argument("--max-length", type=int, default=256)
+    finetune.add_argument("--training-seed", type=int, default=0)
+    finetune.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "bf16", "fp32"),
+        help="training on CPU: bf16 autocast or float32 (auto: bf16 where the CPU has it); evaluation: fp32",
+    )
+    finetune.add_argument(
+        "--evaluators",
+        nargs="+",
+        default=["heldout", "mmlu_native"],
+        help="names from the evaluator registry: heldout, mmlu, mmlu_native",
+    )
+    finetune.add_argument("--mmlu-path", help="MMLU release folder (default: the hub's cais/mmlu)")
+    finetune.add_argument("--mmlu-format", default="cloze", choices=FORMATS)
+    finetune.add_argument("--mmlu-shots", type=int, default=5)
+    finetune.add_argument("--mmlu-limit", type=int, help="first N test questions per subject")
+    finetune.add_argument("--mmlu-subjects", nargs="+")
+    finetune.set_defaults(run=run)
