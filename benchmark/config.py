@@ -199,10 +199,10 @@ class SweepConfig:
         _check_names("strategies", self.strategies, STRATEGIES)
         _check_names("evaluators", self.evaluators, EVALUATORS)
         for i, spec in enumerate(self.evaluators):
-            if spec.name == "heldout" and not self.pool.heldout_per_task:
+            if EVALUATORS.get(spec.name).needs_heldout and not self.pool.heldout_per_task:
                 raise ConfigError(
-                    f"evaluators[{i}] (heldout) scores the pool's held-out split, and pool.heldout_per_task "
-                    "is 0: set it above 0 or remove the evaluator."
+                    f"evaluators[{i}] ({spec.name}) scores the pool's held-out split, and "
+                    "pool.heldout_per_task is 0: set it above 0 or remove the evaluator."
                 )
 
 

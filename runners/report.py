@@ -37,17 +37,22 @@ from runners.power import (
 from strategies.base import BASE_MODEL, FULL_POOL, REFERENCES
 
 
-def results_frame(records: Iterable[RunRecord], evaluator: str, metric: str) -> pd.DataFrame:
-    """One row per run: strategy, budget, share of the pool, seed and the chosen metric. An evaluator or
-    metric no run has is an error naming the ones they do have."""
-    rows = []
-    records = list(records)
+def check_evaluator(records: list[RunRecord], evaluator: str) -> None:
+    """An evaluator no stored run has is an error naming those they do have."""
     evaluators = sorted({e for r in records for e in r.evaluations})
     if evaluator not in evaluators:
         raise SelbenchError(
             f"--evaluator {evaluator!r}: no stored run has it.{did_you_mean(evaluator, evaluators)} "
             f"Stored: {', '.join(evaluators) or 'none'}."
         )
+
+
+def results_frame(records: Iterable[RunRecord], evaluator: str, metric: str) -> pd.DataFrame:
+    """One row per run: strategy, budget, share of the pool, seed and the chosen metric. An evaluator or
+    metric no run has is an error naming the ones they do have."""
+    rows = []
+    records = list(records)
+    check_evaluator(records, evaluator)
     metrics = sorted({m for r in records for m in getattr(r.evaluations.get(evaluator), "metrics", {})})
     if metric not in metrics:
         raise SelbenchError(
@@ -276,9 +281,11 @@ def plot_task_heatmap(records: Iterable[RunRecord], evaluator: str, budget: int,
 
 
 def headline_metric(evaluator: str) -> str:
-    """The metric a table of ``evaluator`` shows by default: held-out accuracy is macro over tasks (every
-    task counts once, which is what a selection's coverage changes); MMLU's is micro over questions."""
-    return "acc_macro" if evaluator == "heldout" else "acc"
+    """The metric a table of ``evaluator`` shows by default: what the evaluator declares as its headline
+    (held-out accuracy macro over tasks, MMLU's micro over questions)."""
+    from benchmark.evaluation import EVALUATORS
+
+    return EVALUATORS.get(evaluator).headline
 
 
 def savings_line(stats: pd.DataFrame) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -57,6 +57,8 @@ class Evaluator(Component, ABC):
     """Measures a model. Parameters are explicit keyword arguments stored unchanged (as for strategies)."""
 
     version = 1  # raised when the evaluator's results change for the same parameters (keys change)
+    headline: ClassVar[str] = "acc"  # the metric a table shows unless told another
+    needs_heldout: ClassVar[bool] = False  # scores the pool's held-out split (which must then exist)
 
     @abstractmethod
     def evaluate(self, model: Any, tokenizer: Any, *, heldout: Pool | None = None) -> EvalResult:

@@ -50,6 +50,8 @@ class HeldoutAccuracy(Evaluator):
     log-likelihood (every example) and the probability mass on the correct choice (choice-scored ones)."""
 
     version = 3  # 3: gold log-likelihood and choice probability; prompts cut in the middle, not the left
+    headline = "acc_macro"  # every task counts once: what a selection's task coverage changes
+    needs_heldout = True
 
     def __init__(
         self,

@@ -73,9 +73,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     examples = _selected_examples(loaded.pool, args.selection)
     evaluators = _evaluators(args)
     for evaluator in evaluators:  # every evaluator can run before any training is spent
-        if evaluator.name == "heldout" and loaded.heldout is None:
+        if evaluator.needs_heldout and loaded.heldout is None:
             raise SelbenchError(
-                "--evaluators heldout scores the pool's held-out split: give --heldout-per-task N (N > 0)."
+                f"--evaluators {evaluator.name} scores the pool's held-out split: give --heldout-per-task N "
+                "(N > 0)."
             )
         try:
             evaluator.check()

@@ -18,6 +18,7 @@ from runners.cli.options import (
     writable_folder,
 )
 from runners.report import (
+    check_evaluator,
     comparison_report,
     failed_cells,
     format_table,
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
     if args.out:
         writable_folder(Path(args.out), "--out")
+    check_evaluator(records, args.evaluator)
     metric = args.metric or headline_metric(args.evaluator)
     strategies = sorted({r.cell.strategy for r in records})
     if args.baseline is not None and args.baseline not in strategies:
