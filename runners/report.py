@@ -136,8 +136,8 @@ def format_table(stats: pd.DataFrame, pool_size: int, fmt: str = "markdown", see
 
 def planned_cells(config: Mapping[str, Any], pool_size: int) -> set[tuple[str, str, int, int]]:
     """(strategy, parameters as JSON, budget, seed) of every cell a stored sweep configuration plans,
-    as ``runners.sweep.plan`` lays them out, without loading the pool: the records know its size."""
-    from runners.sweep import resolve_budgets
+    as ``runners.plan.plan`` lays them out, without loading the pool: the records know its size."""
+    from runners.plan import resolve_budgets
 
     cells = set()
     seeds = list(config["seeds"])

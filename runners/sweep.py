@@ -1,260 +1,28 @@
-"""Budget sweeps: plan the grid of cells, each keyed by the content hash of everything that decides it.
-
-A cell is one (strategy, budget, seed) on one pool, model, training and evaluation setup. Budget 0 is the
-base model (one cell) and the full pool does not depend on the strategy (one cell per seed), so neither
-is repeated per strategy. Keys let a re-run skip finished cells and let anyone find a result by content.
+"""Executing a sweep: run every planned cell not yet stored, locally or as Ray tasks, each under a lock
+so that sweeps sharing a store split the work; one stored record per cell; failures kept, never fatal.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import traceback
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from benchmark.atomic import atomic_write_text
-from benchmark.config import ComponentSpec, ConfigError, SweepConfig, config_record
+from benchmark.config import SweepConfig, config_record
 from benchmark.data import load_pool
 from benchmark.errors import SelbenchError
-from benchmark.evaluation import EVALUATORS, Evaluator
 from benchmark.locks import try_lock, wait_lock
-from benchmark.models import ResolvedModel, device_and_dtype, load_model
-from benchmark.records import SCHEMA_VERSION, RunRecord
-from benchmark.scoring import Scorer
-from benchmark.settings import TrainingConfig
 from benchmark.store import RunStore, provenance
-from benchmark.training import fine_tune, uses_bf16
-from benchmark.types import Example, Features, Pool, content_hash
-from strategies import STRATEGIES
-from strategies.base import BASE_MODEL, FULL_POOL
+from benchmark.types import Pool
+from runners.harness import Harness, needed_features, run_cell
+from runners.plan import Cell, plan
 
 log = logging.getLogger(__name__)
-
-BASE = ComponentSpec(BASE_MODEL)
-FULL = ComponentSpec(FULL_POOL)
-SCORER_SETTINGS = (
-    "confidence",
-    "max_new_tokens",
-    "max_prompt_tokens",
-    "task_sample_size",
-    "seed",
-    "embedding",
-    "embedder",
-)
-
-
-@dataclass(frozen=True)
-class Cell:
-    strategy: ComponentSpec
-    budget: int
-    seed: int
-    key: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.strategy.name} budget={self.budget} seed={self.seed}"
-
-
-def resolve_budgets(budgets: tuple[int | float | str, ...], pool_size: int) -> list[int]:
-    """Budgets as counts of examples, sorted and unique: fractions of the pool rounded (at least 1),
-    'full' the pool size; a count above the pool size is an error naming it."""
-    counts = set()
-    for i, budget in enumerate(budgets):
-        if budget == "full":
-            counts.add(pool_size)
-        elif isinstance(budget, float):
-            counts.add(max(1, round(budget * pool_size)))
-        elif budget > pool_size:
-            raise ConfigError(
-                f"budgets[{i}]: {budget} exceeds the pool size {pool_size}. Use 'full', a fraction or less."
-            )
-        else:
-            counts.add(budget)
-    return sorted(counts)
-
-
-def _evaluation_settings(config: SweepConfig) -> list[dict[str, Any]]:
-    """What decides each evaluator's results: data by content, not by where it lies, so a study moved
-    to another data folder keeps its finished cells."""
-    return [
-        {"name": e.name, "params": EVALUATORS.build(e.name, e.params).fingerprint_params()}
-        for e in config.evaluators
-    ]
-
-
-def _resolved_bf16(config: SweepConfig) -> bool:
-    """What ``training.bf16`` means on this machine (``null``: bfloat16 where the hardware has it). It
-    decides training and evaluation numerics, so keys hold the resolved value."""
-    on_cuda = device_and_dtype(config.scorer.model)[0].startswith("cuda")
-    return uses_bf16(config.training, on_cuda)
-
-
-def cell_key(
-    config: SweepConfig,
-    pool: Pool,
-    heldout: Pool | None,
-    model: str,
-    strategy: ComponentSpec,
-    budget: int,
-    seed: int,
-    evaluation: list[dict[str, Any]],
-    bf16: bool,
-) -> str:
-    """Hash of everything that determines the cell's result (and nothing that does not);
-    ``evaluation`` and ``bf16``: ``_evaluation_settings(config)`` and ``_resolved_bf16(config)``,
-    computed once per plan."""
-    features: dict[str, Any] = {}
-    if strategy not in (BASE, FULL) and STRATEGIES.build(strategy.name, strategy.params).required_features():
-        features = {k: v for k, v in asdict(config.scorer).items() if k in SCORER_SETTINGS}
-    parts = {
-        "pool": pool.fingerprint(),
-        "heldout": heldout.fingerprint() if heldout else None,
-        "model": model,
-        "strategy": asdict(strategy),
-        "features": features,
-        "budget": budget,
-        "seed": seed if budget else None,
-        "training": asdict(config.training) | {"bf16": bf16} if budget else None,
-        "evaluation": evaluation,
-        "evaluation_precision": "weights",  # evaluated in the weights' dtype, without autocast
-    }
-    return content_hash(parts, length=24)
-
-
-def plan(config: SweepConfig, pool: Pool, heldout: Pool | None, model: str) -> list[Cell]:
-    """The sweep's cells in a stable order: budgets ascending, then strategies, then seeds."""
-    cells = []
-    evaluation, bf16 = _evaluation_settings(config), _resolved_bf16(config)
-    for budget in resolve_budgets(config.budgets, len(pool)):
-        if budget == 0:
-            grid = [(BASE, config.seeds[0])]
-        elif budget == len(pool):
-            grid = [(FULL, seed) for seed in config.seeds]
-        else:
-            grid = [(s, seed) for s in config.strategies for seed in config.seeds]
-        for strategy, seed in grid:
-            key = cell_key(config, pool, heldout, model, strategy, budget, seed, evaluation, bf16)
-            cells.append(Cell(strategy, budget, seed, key))
-    return cells
-
-
-class Harness(Protocol):
-    """What a sweep needs from the models: features of the pool, and train-then-evaluate.
-
-    ``ModelHarness`` is the real one; tests pass fakes, so a whole sweep runs in seconds.
-    """
-
-    def model_fingerprint(self) -> str: ...
-
-    def features(self, pool: Pool, names: frozenset[str]) -> Features: ...
-
-    def warm_cache(self, pool: Pool, names: frozenset[str]) -> None: ...
-
-    def train_and_evaluate(
-        self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
-    ) -> dict[str, Any]: ...
-
-
-def _quiet(cls: type) -> dict[str, bool]:
-    """No per-evaluation progress bars inside a sweep's own progress bar."""
-    return {"progress": False} if "progress" in cls.param_names() else {}
-
-
-class ModelHarness:
-    """Scorer, SFT and evaluators of one sweep configuration, on the real model."""
-
-    def __init__(self, config: SweepConfig) -> None:
-        self.config = config
-        self.scorer = Scorer(config.scorer)
-        self.evaluators = [
-            EVALUATORS.build(e.name, _quiet(EVALUATORS.get(e.name)) | e.params) for e in config.evaluators
-        ]
-        for i, evaluator in enumerate(self.evaluators):
-            try:
-                evaluator.check()
-            except SelbenchError as err:
-                raise ConfigError(f"evaluators[{i}] ({evaluator.name}): {err}") from None
-
-    def model_fingerprint(self) -> str:
-        return self.scorer.resolved.fingerprint
-
-    def features(self, pool: Pool, names: frozenset[str]) -> Features:
-        return self.scorer.features(pool, names)
-
-    def warm_cache(self, pool: Pool, names: frozenset[str]) -> None:
-        """Compute ``names`` into the feature cache with a scorer of its own, so this harness stays
-        without a loaded model when it is shipped to workers."""
-        Scorer(self.config.scorer).features(pool, names)
-
-    def train_and_evaluate(
-        self, examples: list[Example], heldout: Pool | None, seed: int, run_dir: Path
-    ) -> dict[str, Any]:
-        training = replace(self.config.training, seed=seed)
-        return train_and_evaluate(
-            self.scorer.resolved,
-            self.config.scorer.cache_dir,
-            examples,
-            training,
-            self.evaluators,
-            heldout,
-            run_dir,
-            progress=False,
-        )
-
-
-def train_and_evaluate(
-    resolved: ResolvedModel,
-    cache_dir: str | None,
-    examples: list[Example],
-    training: TrainingConfig,
-    evaluators: list[Evaluator],
-    heldout: Pool | None,
-    run_dir: Path,
-    *,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """Fresh weights, SFT on ``examples`` (none: the base model), then every evaluator: one run's record."""
-    if not progress:
-        from transformers.utils.logging import disable_progress_bar
-
-        disable_progress_bar()  # weight loading, once per cell
-    model, tokenizer = load_model(resolved, cache_dir)
-    record: dict[str, Any] = {"model": resolved.provenance}
-    if examples:
-        trained = fine_tune(model, tokenizer, examples, training, run_dir, progress=progress)
-        model = trained.model
-        record["training"] = {
-            "config": asdict(training),
-            "bf16": trained.bf16,
-            "steps": trained.steps,
-            "seconds": trained.seconds,
-            "tokens": trained.train_tokens,
-            "tokens_per_second": trained.tokens_per_second,
-            "final_loss": trained.final_loss,
-            "loss_curve": trained.loss_curve,
-            "prompts_cut": trained.prompts_cut,
-            "responses_cut": trained.responses_cut,
-        }
-    # evaluation runs in the weights' own precision (float32 on a CPU), never under bfloat16 autocast:
-    # bfloat16's rounding of the merged weights can swallow a short LoRA update, and on this CPU it was
-    # not even faster (results/flan_v2/README.md)
-    record["evaluation_precision"] = str(model.dtype).removeprefix("torch.")
-    record["evaluations"] = {}
-    for evaluator in evaluators:
-        result = evaluator.evaluate(model, tokenizer, heldout=heldout)
-        record["evaluations"][evaluator.name] = {
-            "params": evaluator.get_params(),
-            "metrics": result.metrics,
-            "per_task": result.per_task,
-            "n": result.n,
-            "details": result.details,
-        }
-    return record
 
 
 @dataclass
@@ -262,61 +30,6 @@ class SweepOutcome:
     done: list[Cell]
     skipped: list[Cell]
     failed: dict[str, str]  # cell label -> error
-
-
-def needed_features(cells: list[Cell]) -> frozenset[str]:
-    """Every feature the strategies of ``cells`` read."""
-    strategies = {(c.strategy.name, str(c.strategy.params)): c.strategy for c in cells}
-    return frozenset().union(
-        *(
-            STRATEGIES.build(s.name, s.params).required_features()
-            for s in strategies.values()
-            if s not in (BASE, FULL)
-        )
-    )
-
-
-def _selection(cell: Cell, pool: Pool, harness: Harness) -> list[int]:
-    if cell.strategy == BASE:
-        return []
-    if cell.strategy == FULL:
-        return list(range(len(pool)))
-    strategy = STRATEGIES.build(cell.strategy.name, cell.strategy.params)
-    features = harness.features(pool, strategy.required_features())
-    return strategy.select(pool, cell.budget, features, np.random.default_rng(cell.seed)).tolist()
-
-
-def run_cell(
-    cell: Cell,
-    pool: Pool,
-    heldout: Pool | None,
-    harness: Harness,
-    run_dir: Path,
-    shared: dict[str, Any] | None = None,
-) -> RunRecord:
-    """Select, train and evaluate one cell; the record holds the selected uids so anyone can retrain,
-    and ``shared`` (what every record of the sweep carries: its configuration and provenance)."""
-    start = time.perf_counter()
-    picked = _selection(cell, pool, harness)
-    uids = [pool.uids[i] for i in picked]
-    selected = time.perf_counter()
-    result = harness.train_and_evaluate(
-        [pool.examples[i] for i in picked], heldout, cell.seed, run_dir / cell.key
-    )
-    record = {
-        "schema_version": SCHEMA_VERSION,
-        "key": cell.key,
-        "cell": {"strategy": asdict(cell.strategy), "budget": cell.budget, "seed": cell.seed},
-        "pool": {"name": pool.name, "fingerprint": pool.fingerprint(), "size": len(pool)},
-        "selection": {"uids": uids, "hash": content_hash(uids)},
-        "timings": {
-            "select_seconds": selected - start,
-            "train_evaluate_seconds": time.perf_counter() - selected,
-        },
-        **result,
-        **(shared or {}),
-    }
-    return RunRecord.from_json(record, f"the record of cell {cell.label}")
 
 
 TAKEN = "taken by another sweep"  # run_and_store's answer for a cell another process holds

@@ -143,7 +143,8 @@ def test_ray_executor_gives_the_local_results(tmp_path):
 
 
 def test_ray_gets_the_largest_budgets_first_in_plan_order():
-    from runners.sweep import Cell, largest_first
+    from runners.plan import Cell
+    from runners.sweep import largest_first
 
     random = ComponentSpec("random")
 
@@ -175,7 +176,7 @@ def _hold_then(lock_path: Path, seconds: float, then=lambda: None) -> threading.
 
 def _first_strategy_cell(store):
     from benchmark.data import load_pool
-    from runners.sweep import plan
+    from runners.plan import plan
 
     loaded = load_pool(CONFIG.pool)
     return plan(CONFIG, loaded.pool, loaded.heldout, "fake-model")[1]

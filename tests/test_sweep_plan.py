@@ -4,7 +4,7 @@ import pytest
 
 from benchmark.config import ComponentSpec, ConfigError, SweepConfig
 from benchmark.data import PoolSpec, load_pool
-from runners.sweep import BASE, FULL, plan, resolve_budgets
+from runners.plan import BASE, FULL, plan, resolve_budgets
 
 
 @pytest.fixture(scope="module")

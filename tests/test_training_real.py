@@ -65,7 +65,7 @@ def test_training_is_deterministic(tmp_path, examples):
 
 
 def test_a_cell_record_keeps_the_loss_curve_of_min_steps_and_the_cut_counts(tmp_path, examples):
-    from runners.sweep import train_and_evaluate
+    from runners.harness import train_and_evaluate
 
     resolved = resolve_model(ModelSpec.default())
     config = TrainingConfig(epochs=1, min_steps=3, batch_size=8, max_length=48, save_model=False)

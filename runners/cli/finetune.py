@@ -59,7 +59,7 @@ def _evaluators(args: argparse.Namespace) -> list:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Fine-tune the model on a selection (none: the base model) and evaluate it with each evaluator."""
-    from runners.sweep import train_and_evaluate
+    from runners.harness import train_and_evaluate
 
     training = from_args(
         TrainingConfig,

@@ -24,7 +24,7 @@ from runners.report import (
 )
 
 if TYPE_CHECKING:
-    from runners.sweep import ModelHarness
+    from runners.harness import ModelHarness
 
 
 def _print_plan(
@@ -38,7 +38,7 @@ def _print_plan(
         measured_rates,
         training_tokens,
     )
-    from runners.sweep import plan
+    from runners.plan import plan
 
     loaded = load_pool(config.pool)
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
@@ -83,7 +83,8 @@ def _measured_seconds(record: RunRecord) -> float:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Plan (--dry-run) or run a budget sweep; finished cells are skipped, failed cells listed at the end."""
-    from runners.sweep import ModelHarness, execute
+    from runners.harness import ModelHarness
+    from runners.sweep import execute
 
     config = load_sweep_config(args.config, args.set)
     output = Path(args.output_dir or config.output_dir or Path("runs") / config.name)
