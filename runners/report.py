@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
-import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,20 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.atomic import atomic_write, atomic_write_text
+from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
 from benchmark.records import RunRecord
 from benchmark.registry import did_you_mean
 from benchmark.store import git_commit
-from runners.power import (
-    Difference,
-    design_mde,
-    differences,
-    full_versus_base,
-    metric_signal,
-    paired_wide,
-    variance_components,
-)
+from runners.comparison import comparable, comparison_report, control_strategies
+from runners.plots import plot_curves, plot_task_heatmap
+from runners.power import metric_signal
 from strategies.base import BASE_MODEL, FULL_POOL, REFERENCES
 
 
@@ -207,79 +199,6 @@ def failed_cells(run_dir: str | Path) -> list[str]:
     return sorted(p.read_text(encoding="utf-8").split("\n", 1)[0] for p in folder.glob("*.txt"))
 
 
-def _save(fig: Any, path: str | Path) -> Path:
-    """Write a figure as PNG (written beside, then renamed: never a half-written plot) and close it."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    path = Path(path)
-    atomic_write(path, lambda f: fig.savefig(f, format="png"))
-    plt.close(fig)
-    return path
-
-
-def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) -> Path:
-    """Accuracy against annotation cost (share of the pool), one line per strategy with a ±1 std band."""
-    import matplotlib
-    import matplotlib.ticker
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=150)
-    styles = [(m, ls) for ls in ("-", "--", ":") for m in ("o", "s", "^", "D", "v", "P", "X")]
-    for (strategy, rows), (marker, linestyle) in zip(stats.groupby("strategy"), styles, strict=False):
-        rows = rows.sort_values("share")
-        x, mean, std = rows["share"] * 100, rows["mean"], rows["std"].fillna(0.0)
-        (line,) = ax.plot(
-            x, mean, marker=marker, linestyle=linestyle, markersize=4, label=strategy, alpha=0.9
-        )
-        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.12, linewidth=0)
-    ax.set_xscale("symlog", linthresh=1)
-    ticks = sorted(set((stats["share"] * 100).round(1)))  # the budgets themselves
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    ax.set_xlabel("annotation cost: share of the pool labelled (%)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(textwrap.fill(title, 72), fontsize=10)  # long metric names must not run off the figure
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False, loc="best")
-    return _save(fig, path)
-
-
-def plot_task_heatmap(records: Iterable[RunRecord], evaluator: str, budget: int, path: str | Path) -> Path:
-    """Per-task held-out accuracy of every strategy at one budget (mean over seeds), tasks as columns."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    records = [r for r in records if evaluator in r.evaluations]
-    if not any(r.cell.budget == budget for r in records):
-        raise SelbenchError(f"no stored run of budget {budget} has per-task results of {evaluator!r}.")
-    references = {BASE_MODEL: "base model", FULL_POOL: "full pool"}  # rows to read the strategies against
-    rows = []
-    for r in records:
-        name = r.cell.strategy
-        if r.cell.budget == budget or name in references:
-            label = references.get(name, name)
-            per_task = r.evaluations[evaluator].per_task
-            rows += [{"row": label, "task": t, "acc": a} for t, a in per_task.items()]
-    grid = pd.DataFrame(rows).pivot_table(index="row", columns="task", values="acc", aggfunc="mean")
-    middle = sorted(set(grid.index) - set(references.values()))
-    grid = grid.loc[[x for x in ("base model", *middle, "full pool") if x in grid.index]]
-    share = budget / records[0].pool.size
-    fig, ax = plt.subplots(figsize=(max(6, 0.45 * grid.shape[1] + 2), 0.45 * grid.shape[0] + 1.8), dpi=150)
-    image = ax.imshow(grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
-    ax.set_title(
-        f"{evaluator} accuracy per task at budget {budget} ({share:.0%} of the pool), mean over seeds"
-    )
-    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
-    return _save(fig, path)
-
-
 def headline_metric(evaluator: str) -> str:
     """The metric a table of ``evaluator`` shows by default: what the evaluator declares as its headline
     (held-out accuracy macro over tasks, MMLU's micro over questions)."""
@@ -346,178 +265,6 @@ def write_report(
         table = (out / "table.md").read_text(encoding="utf-8")
         atomic_write_text(out / "table.md", "\n".join(f"> {w}" for w in warnings_) + "\n\n" + table)
     return stats
-
-
-def control_strategies(names: Iterable[str]) -> set[str]:
-    """The registered strategies among ``names`` that are positive controls (known to be bad)."""
-    from strategies import STRATEGIES
-
-    return {n for n in names if n in STRATEGIES.names() and getattr(STRATEGIES.get(n), "control", False)}
-
-
-def comparison_report(frame: pd.DataFrame, baseline: str = "random") -> tuple[str, list[str]]:
-    """Markdown of what the sweep can decide (controls, every strategy against ``baseline`` with
-    intervals and MDEs, signal-to-noise per budget) and its warnings; empty when nothing compares."""
-    comparison = None
-    if comparable(frame, baseline) and frame["seed"].nunique() > 1:
-        comparison = paired_comparison(frame, baseline, control_strategies(set(frame["strategy"])))
-    lines = control_lines(frame, comparison, baseline)
-    warnings_ = [line for line in lines if line.startswith("WARNING")]
-    parts = ["\n".join(f"- {line}" for line in lines)] if lines else []
-    if comparison is not None:
-        parts.append(
-            f"Each strategy minus {baseline} on the same budgets and seeds: mean [95 % interval]; a win or "
-            "a loss only where the interval excludes zero, else inconclusive with the minimum effect this "
-            "design detects at 80 % power (MDE; 'design': the seed variance pooled over the strategies "
-            "that are not controls)."
-        )
-        parts.append(format_comparison(comparison, baseline))
-        components = variance_components(frame, control_strategies(set(frame["strategy"])))
-        if not components.empty:
-            parts.append(
-                "Signal and noise per budget: the sd of the strategies' means against the sd over seeds "
-                "(signal-to-noise = sd between / (sd over seeds / sqrt(seeds)); controls left out)."
-            )
-            parts.append(format_variance(components))
-    return "\n\n".join(parts), warnings_
-
-
-def comparable(frame: pd.DataFrame, baseline: str = "random") -> bool:
-    """Whether ``frame`` has ``baseline`` and another strategy to compare with it."""
-    strategies = set(frame["strategy"]) - set(REFERENCES)
-    return baseline in strategies and len(strategies) > 1
-
-
-def paired_comparison(
-    frame: pd.DataFrame, baseline: str = "random", controls: set[str] = frozenset()
-) -> pd.DataFrame:
-    """Each strategy against ``baseline`` on the same budgets and seeds (``runners.power``): per budget
-    and over all budgets below the full pool, the mean paired difference with its 95 % interval, the
-    paired t-test, this comparison's MDE, the design's MDE (variance pooled over the strategies that are
-    not ``controls``) and the verdict; over all budgets also the Wilcoxon signed-rank test, raw and
-    Benjamini-Hochberg adjusted over the strategies."""
-    from scipy import stats as tests
-
-    if baseline not in set(paired_wide(frame).columns):
-        raise SelbenchError(f"no run of the baseline strategy {baseline!r} to compare with.")
-    design = design_mde(frame, baseline, controls)
-    wide = paired_wide(frame)
-    rows = []
-    for (strategy, budget), d in differences(frame, baseline).items():
-        row = {
-            "strategy": strategy,
-            "budget": budget,
-            "diff": d.mean,
-            "low": d.low,
-            "high": d.high,
-            "p (t)": d.p,
-            "pairs": d.n,
-            "mde": d.mde,
-            "design mde": design.get(budget, float("nan")),
-            "verdict": d.verdict(design.get(budget)),
-            "control": strategy in controls,
-        }
-        if budget == "all":
-            diff = (wide[strategy] - wide[baseline]).dropna().to_numpy()
-            row["p (wilcoxon)"] = _wilcoxon(diff)
-        rows.append(row)
-    table = pd.DataFrame(rows).set_index(["strategy", "budget"])
-    tested = table["p (wilcoxon)"].notna()
-    table["p (wilcoxon, BH)"] = np.nan
-    if tested.any():
-        table.loc[tested, "p (wilcoxon, BH)"] = tests.false_discovery_control(
-            table.loc[tested, "p (wilcoxon)"].to_numpy()
-        )
-    return table
-
-
-def _wilcoxon(diff: np.ndarray) -> float:
-    from scipy import stats as tests
-
-    if len(diff) < 2:
-        return float("nan")
-    if np.allclose(diff, 0):  # identical results: no evidence of a difference
-        return 1.0
-    with warnings.catch_warnings():  # near-identical differences: scipy warns, the p-value stands
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(tests.wilcoxon(diff).pvalue)
-
-
-def p_text(p: float) -> str:
-    """A p-value as people cite it: two significant digits, never a bare 0.00."""
-    if np.isnan(p):
-        return "p=n/a"
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
-
-
-def _difference(row: pd.Series) -> Difference:
-    return Difference(
-        row["diff"], row["low"], row["high"], row["p (t)"], row["pairs"], float("nan"), row["mde"]
-    )
-
-
-def control_lines(frame: pd.DataFrame, comparison: pd.DataFrame | None, baseline: str) -> list[str]:
-    """What the sweep proves it can detect: the full pool against the base model, and every positive
-    control against ``baseline``. A known effect it cannot detect is said first, as a warning."""
-    lines = []
-    gain = full_versus_base(frame)
-    if gain is not None:
-        if not np.isfinite(gain.low):  # one seed: nothing to test against
-            verdict = "untested (one seed of the full pool)"
-        else:
-            verdict = "detected" if gain.low > 0 else "NOT detected"
-        lines.append(f"full pool minus base model: {gain.interval_text()} over {gain.n} seeds: {verdict}")
-    if comparison is not None:
-        for strategy in comparison[comparison["control"]].index.get_level_values(0).unique():
-            row = comparison.loc[(strategy, "all")]
-            interval = _difference(row).interval_text()
-            if not np.isfinite(row["high"]):
-                verdict = "untested (one pair)"
-            else:
-                verdict = f"ranked below {baseline}" if row["high"] < 0 else f"NOT ranked below {baseline}"
-            lines.append(f"positive control {strategy} minus {baseline}, all budgets: {interval}: {verdict}")
-    if any("NOT" in line for line in lines):
-        lines.insert(
-            0, "WARNING: this sweep could not detect a known effect; its other comparisons are not evidence."
-        )
-    return lines
-
-
-def format_comparison(comparison: pd.DataFrame, baseline: str = "random") -> str:
-    """Markdown: per strategy and budget, the difference to ``baseline`` with its 95 % interval, p-value,
-    minimum detectable effect and verdict; over all budgets also the Wilcoxon tests."""
-    table = pd.DataFrame(
-        {
-            f"difference to {baseline} [95% CI]": [
-                Difference(
-                    r["diff"], r["low"], r["high"], r["p (t)"], r["pairs"], 0, r["mde"]
-                ).interval_text()
-                for _, r in comparison.iterrows()
-            ],
-            "paired t": [p_text(p) for p in comparison["p (t)"]],
-            "pairs": comparison["pairs"].tolist(),
-            "MDE (this pair)": [f"{m:.3g}" for m in comparison["mde"]],
-            "MDE (design)": [f"{m:.3g}" for m in comparison["design mde"]],
-            "verdict": comparison["verdict"].tolist(),
-            "Wilcoxon (BH)": [
-                "" if np.isnan(p) else f"{p_text(p)} ({p_text(q)})"
-                for p, q in zip(comparison["p (wilcoxon)"], comparison["p (wilcoxon, BH)"], strict=True)
-            ],
-        },
-        index=[
-            f"{s}{' (control)' * bool(c)} @ {b}"
-            for (s, b), c in zip(comparison.index, comparison["control"], strict=True)
-        ],
-    )
-    table.index.name = "strategy @ budget"
-    return table.to_markdown()
-
-
-def format_variance(components: pd.DataFrame) -> str:
-    """Markdown: per budget, the spread of the strategies' means against the spread over seeds."""
-    if components.empty:
-        return ""
-    return components.to_markdown(index=False, floatfmt=".4g")
 
 
 def reported_metrics(records: list[RunRecord]) -> list[tuple[str, str]]:

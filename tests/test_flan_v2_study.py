@@ -9,8 +9,9 @@ import pytest
 
 from benchmark.config import load_sweep_config
 from benchmark.store import RunStore
+from runners.comparison import paired_comparison
 from runners.power import Difference, full_versus_base
-from runners.report import paired_comparison, results_frame
+from runners.report import results_frame
 from tests.conftest import ROOT
 
 CONFIG = ROOT / "configs" / "study" / "flan_v2.yaml"

@@ -119,8 +119,8 @@ def comparison_frame(control_gap: float = -0.2):
 def test_paired_comparison_intervals_mde_and_verdicts():
     from scipy import stats as tests
 
+    from runners.comparison import format_comparison, p_text, paired_comparison
     from runners.power import mde
-    from runners.report import format_comparison, p_text, paired_comparison
 
     frame = comparison_frame()
     table = paired_comparison(frame, controls={"few_tasks"})
@@ -178,7 +178,7 @@ def test_mde_shrinks_with_pairs_and_grows_with_noise():
 
 
 def test_an_undetected_control_is_a_warning_at_the_top():
-    from runners.report import comparison_report
+    from runners.comparison import comparison_report
 
     text, warnings = comparison_report(comparison_frame(), "random")
     assert not warnings

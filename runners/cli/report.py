@@ -17,9 +17,9 @@ from benchmark.store import RunStore
 from runners.cli.options import (
     writable_folder,
 )
+from runners.comparison import comparison_report
 from runners.report import (
     check_evaluator,
-    comparison_report,
     failed_cells,
     format_table,
     gap_lines,
