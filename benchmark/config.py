@@ -20,6 +20,7 @@ import yaml
 from benchmark.data import PoolSpec
 from benchmark.errors import ConfigError, SelbenchError
 from benchmark.evaluation import EVALUATORS
+from benchmark.models import ModelSpec
 from benchmark.registry import ComponentRegistry, did_you_mean
 from benchmark.settings import ScorerConfig, TrainingConfig
 from benchmark.typecheck import coerce, typed_kwargs
@@ -170,10 +171,13 @@ class SweepConfig:
     scorer: ScorerConfig = dataclasses.field(default_factory=ScorerConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     output_dir: str | None = None  # default: runs/<name>
+    model: ModelSpec = dataclasses.field(default_factory=ModelSpec.default)  # scored and fine-tuned
     # values expanded from ${VAR}, mapped to the text as written (set by load_sweep_config)
     as_written: Mapping[str, str] = dataclasses.field(default_factory=dict, init=False, compare=False)
 
     def __post_init__(self) -> None:
+        # one model for the whole harness: the scorer reads it from here (and the trainer from the scorer)
+        object.__setattr__(self, "scorer", dataclasses.replace(self.scorer, model=self.model))
         if not _SIMPLE_NAME.fullmatch(self.name) or set(self.name) == {"."}:
             raise ConfigError(
                 f"name: {self.name!r} names the output folder; use letters, digits, '.', '_' or '-' "
@@ -225,6 +229,11 @@ def load_sweep_config(path: str | Path, overrides: Sequence[str] = ()) -> SweepC
     """A validated sweep configuration from a YAML file and ``a.b=value`` overrides."""
     written: dict[str, str] = {}
     data = apply_overrides(load_yaml(path, written), overrides)
+    if isinstance(data.get("scorer"), dict) and "model" in data["scorer"]:
+        raise ConfigError(
+            f"{path}: scorer.model: the model is a top-level key now (`model:`), shared by scoring and "
+            "fine-tuning. Move it there."
+        )
     if data.get("strategies") == "all":  # every registered strategy, plugins included
         data["strategies"] = STRATEGIES.names()
     for key in ("strategies", "evaluators"):
