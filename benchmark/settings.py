@@ -5,6 +5,7 @@ flags and ``selbench --help`` are read without importing torch."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from benchmark.errors import SelbenchError
 from benchmark.models import ModelSpec
@@ -30,6 +31,21 @@ class ScorerConfig:
     embedding_batch_size: int = 64
     cache_dir: str | None = None
     progress: bool = True
+
+    FEATURE_FIELDS: ClassVar[tuple[str, ...]] = (  # the settings that decide the features (with the model)
+        "confidence",
+        "max_new_tokens",
+        "max_prompt_tokens",
+        "task_sample_size",
+        "seed",
+        "embedding",
+        "embedder",
+    )
+
+    def feature_settings(self) -> dict[str, Any]:
+        """The settings that decide the features' values: the scorer's cache keys are made of them and
+        the model's identity, and a sweep cell's key includes them for strategies that read features."""
+        return {name: getattr(self, name) for name in self.FEATURE_FIELDS}
 
     def __post_init__(self) -> None:
         if self.confidence not in CONFIDENCE_MODES:

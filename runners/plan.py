@@ -20,15 +20,6 @@ from strategies.base import BASE_MODEL, FULL_POOL
 
 BASE = ComponentSpec(BASE_MODEL)
 FULL = ComponentSpec(FULL_POOL)
-SCORER_SETTINGS = (
-    "confidence",
-    "max_new_tokens",
-    "max_prompt_tokens",
-    "task_sample_size",
-    "seed",
-    "embedding",
-    "embedder",
-)
 
 
 @dataclass(frozen=True)
@@ -93,7 +84,7 @@ def cell_key(
     computed once per plan."""
     features: dict[str, Any] = {}
     if strategy not in (BASE, FULL) and STRATEGIES.build(strategy.name, strategy.params).required_features():
-        features = {k: v for k, v in asdict(config.scorer).items() if k in SCORER_SETTINGS}
+        features = config.scorer.feature_settings()
     parts = {
         "pool": pool.fingerprint(),
         "heldout": heldout.fingerprint() if heldout else None,

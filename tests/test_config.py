@@ -178,7 +178,9 @@ def test_every_shipped_config_is_valid(path):
 
 def test_the_model_is_one_top_level_key_for_scoring_and_training(tmp_path):
     path = tmp_path / "sweep.yaml"
-    base = "name: s\npool: {source: synthetic}\nstrategies: [random]\nbudgets: [2]\nevaluators: [mmlu_native]\n"
+    base = (
+        "name: s\npool: {source: synthetic}\nstrategies: [random]\nbudgets: [2]\nevaluators: [mmlu_native]\n"
+    )
     path.write_text(base + "model: {name_or_path: /models/mine, dtype: bfloat16}\n")
     config = load_sweep_config(path)
     assert config.scorer.model == config.model
