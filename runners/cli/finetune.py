@@ -21,10 +21,13 @@ from benchmark.store import provenance
 from benchmark.types import Example, Pool
 from runners.cli.options import (
     add_pool_arguments,
+    add_settings_arguments,
     from_args,
     pool_spec,
     writable_folder,
 )
+
+TRAINING_FLAGS = {"batch_size": "train_batch_size", "seed": "training_seed"}  # pool flags own the plain names
 
 
 def _selected_examples(pool: Pool, selection_file: str | None) -> list[Example]:
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     training = from_args(
         TrainingConfig,
         args,
-        {"batch_size": "train_batch_size", "seed": "training_seed"},
+        TRAINING_FLAGS,
         batch_size=args.train_batch_size,
         seed=args.training_seed,
         bf16={"auto": None, "bf16": True, "fp32": False}[args.precision],
@@ -127,13 +130,13 @@ def add_parser(commands: Any) -> None:
     finetune.add_argument("--model", help="causal LM: hub id or local folder (default: packaged SmolLM2)")
     finetune.add_argument("--gguf-file", help="GGUF file inside the --model folder")
     finetune.add_argument("--cache-dir", help="model cache (default: $SELBENCH_CACHE_DIR or user cache)")
-    finetune.add_argument("--method", default="lora", choices=METHODS)
-    finetune.add_argument("--learning-rate", type=float, default=2e-4)
-    finetune.add_argument("--epochs", type=float, default=3.0)
-    finetune.add_argument("--max-steps", type=int)
-    finetune.add_argument("--train-batch-size", type=int, default=8)
-    finetune.add_argument("--max-length", type=int, default=256)
-    finetune.add_argument("--training-seed", type=int, default=0)
+    add_settings_arguments(
+        finetune,
+        TrainingConfig,
+        ("method", "learning_rate", "epochs", "max_steps", "min_steps", "batch_size", "max_length", "seed"),
+        choices={"method": METHODS},
+        flags=TRAINING_FLAGS,
+    )
     finetune.add_argument(
         "--precision",
         default="auto",

@@ -7,7 +7,8 @@ import argparse
 import inspect
 import os
 import re
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import TypeVar
@@ -112,20 +113,43 @@ def scorer_config(args: argparse.Namespace) -> ScorerConfig:
     return from_args(ScorerConfig, args, model=model)
 
 
+def add_settings_arguments(
+    parser: argparse.ArgumentParser,
+    cls: type,
+    names: Sequence[str],
+    choices: dict[str, Sequence[str]] | None = None,
+    flags: dict[str, str] | None = None,
+) -> None:
+    """A flag per field of the settings dataclass ``cls`` (``--max-new-tokens`` for ``max_new_tokens``;
+    ``flags`` renames), its type and default read off the dataclass: one source of defaults."""
+    hints = typing.get_type_hints(cls)
+    defaults = {f.name: f.default for f in fields(cls)}
+    for name in names:
+        kind = next(t for t in (int, float, str) if t == hints[name] or t in typing.get_args(hints[name]))
+        parser.add_argument(
+            f"--{(flags or {}).get(name, name).replace('_', '-')}",
+            dest=(flags or {}).get(name, name),
+            type=kind,
+            default=defaults[name],
+            choices=(choices or {}).get(name),
+            help=f"default: {defaults[name]}",
+        )
+
+
 def add_scorer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", help="causal LM: hub id or local folder (default: packaged SmolLM2-135M-Instruct)"
     )
     parser.add_argument("--gguf-file", help="GGUF file inside the --model folder")
-    parser.add_argument("--confidence", default="label_free", choices=CONFIDENCE_MODES)
-    parser.add_argument("--max-new-tokens", type=int, default=16)
-    parser.add_argument("--max-prompt-tokens", type=int, default=256)
-    parser.add_argument("--task-sample-size", type=int, default=32)
-    parser.add_argument("--embedding", default="sentence_transformers", choices=EMBEDDINGS)
+    add_settings_arguments(
+        parser,
+        ScorerConfig,
+        ("confidence", "max_new_tokens", "max_prompt_tokens", "task_sample_size", "embedding", "batch_size"),
+        choices={"confidence": CONFIDENCE_MODES, "embedding": EMBEDDINGS},
+    )
     parser.add_argument(
         "--embedder", help="sentence-transformers id or folder (default: packaged all-MiniLM-L6-v2)"
     )
-    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument(
         "--cache-dir", help="feature and model cache (default: $SELBENCH_CACHE_DIR or user cache)"
     )
