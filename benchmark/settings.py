@@ -22,7 +22,7 @@ class ScorerConfig:
     model: ModelSpec = field(default_factory=ModelSpec.default)
     confidence: str = "label_free"
     max_new_tokens: int = 16  # answer tokens generated (label-free) or scored (reference)
-    max_prompt_tokens: int = 256  # longer prompts keep their last tokens
+    max_prompt_tokens: int = 256  # longer prompts lose the middle: their instruction and question stay
     task_sample_size: int = 32  # prompts per task for task-level confidence
     seed: int = 0
     embedding: str = "sentence_transformers"
