@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # Real data (the default sweep's MMLU slice): ../shared/data beside the checkout, else the development
 # machines' /work/shared/data; set SELBENCH_DATA_DIR to point elsewhere.
-export SELBENCH_DATA_DIR ?= $(firstword $(wildcard ../shared/data /work/shared/data) ../shared/data)
+export SELBENCH_DATA_DIR ?= $(abspath $(firstword $(wildcard ../shared/data /work/shared/data) ../shared/data))
 
 .PHONY: run test lint
 

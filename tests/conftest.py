@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real data (MMLU, FLAN slice, Dolly head): ../shared/data or $SELBENCH_DATA_DIR."""
-    path = Path(os.environ.get("SELBENCH_DATA_DIR", ROOT.parent / "shared" / "data"))
+    # Absolute, because tests that change the working folder pass it on to the CLI.
+    path = Path(os.environ.get("SELBENCH_DATA_DIR", ROOT.parent / "shared" / "data")).resolve()
     if not (path / "mmlu").is_dir():
         pytest.fail(f"real data not found at {path}: set SELBENCH_DATA_DIR to the shared data folder")
     return path
