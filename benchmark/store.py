@@ -13,7 +13,6 @@ import logging
 import platform
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -108,12 +107,6 @@ class RunStore:
 
     def keys(self) -> list[str]:
         return sorted(p.stem for p in self.root.glob("*.json"))
-
-    def records(self) -> Iterator[dict[str, Any]]:
-        """Every valid record as stored (JSON), in key order."""
-        for key in self.keys():
-            if (record := self.load(key)) is not None:
-                yield record
 
     def run(self, key: str) -> RunRecord | None:
         """The typed record stored under ``key`` (None: absent or failing its checksum)."""

@@ -36,15 +36,15 @@ def test_sweep_runs_every_cell_once_and_resumes(store):
     assert len(outcome.done) == 1 + 3 * 2 + 2  # base, strategies x seeds, full per seed
     assert not outcome.failed
     assert sorted(harness.trained) == [0] + [15] * 6 + [60] * 2
-    records = list(store.records())
+    records = store.runs()
     assert len(records) == len(outcome.done)
-    uniform = [r for r in records if r["cell"]["strategy"]["name"] == "task_uniform"]
-    assert all(r["evaluations"]["heldout"]["metrics"]["acc"] == 1.0 for r in uniform)  # 15 tasks, 15 examples
-    assert all(len(r["selection"]["uids"]) == r["cell"]["budget"] for r in records)
-    assert all(r["provenance"]["git"]["commit"] for r in records)
-    assert len({r["provenance"]["created"] for r in records}) == 1  # the code as the sweep started
-    assert records[0]["config"]["seeds"] == [0, 1]  # the resolved configuration, with every setting
-    assert records[0]["config"]["training"]["learning_rate"] == 2e-4
+    uniform = [r for r in records if r.strategy == "task_uniform"]
+    assert all(r.metric("heldout", "acc") == 1.0 for r in uniform)  # 15 tasks, 15 examples
+    assert all(len(r.selection.uids) == r.cell.budget for r in records if r.selection)
+    assert all(r.provenance["git"]["commit"] for r in records)
+    assert len({r.created for r in records}) == 1  # the code as the sweep started
+    assert records[0].config["seeds"] == [0, 1]  # the resolved configuration, with every setting
+    assert records[0].config["training"]["learning_rate"] == 2e-4
 
     again = FakeHarness()
     outcome = execute(CONFIG, again, store, progress=False)
@@ -120,7 +120,8 @@ def test_sigkill_midway_then_resume_gives_the_uninterrupted_table(tmp_path, afte
 def comparable(store: RunStore) -> dict:
     """Records without what legitimately differs between runs (timings, provenance)."""
     return {
-        r["key"]: {k: v for k, v in r.items() if k not in ("timings", "provenance")} for r in store.records()
+        r.key: {k: v for k, v in r.to_json().items() if k not in ("timings", "provenance")}
+        for r in store.runs()
     }
 
 
