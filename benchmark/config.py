@@ -171,6 +171,8 @@ class SweepConfig:
     scorer: ScorerConfig = dataclasses.field(default_factory=ScorerConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     output_dir: str | None = None  # default: runs/<name>
+    # the metric each evaluator's table leads with, where not its own headline: {heldout: gold_logprob_macro}
+    headline: Mapping[str, str] = dataclasses.field(default_factory=dict)
     model: ModelSpec = dataclasses.field(default_factory=ModelSpec.default)  # scored and fine-tuned
     # values expanded from ${VAR}, mapped to the text as written (set by load_sweep_config)
     as_written: Mapping[str, str] = dataclasses.field(default_factory=dict, init=False, compare=False)
@@ -202,6 +204,16 @@ class SweepConfig:
                 raise ConfigError(f"seeds[{i}]: {seed} must be a non-negative integer (numpy seeds are).")
         _check_names("strategies", self.strategies, STRATEGIES)
         _check_names("evaluators", self.evaluators, EVALUATORS)
+        names = [spec.name for spec in self.evaluators]
+        for evaluator, metric in self.headline.items():
+            if evaluator not in names:
+                raise ConfigError(f"headline.{evaluator}: not one of the evaluators ({', '.join(names)}).")
+            known = EVALUATORS.get(evaluator).metric_names()
+            if metric not in known:
+                raise ConfigError(
+                    f"headline.{evaluator}: {metric!r} is not a metric of {evaluator}."
+                    f"{did_you_mean(metric, list(known))} Known: {', '.join(known)}."
+                )
         for i, spec in enumerate(self.evaluators):
             if EVALUATORS.get(spec.name).needs_heldout and not self.pool.heldout_per_task:
                 raise ConfigError(

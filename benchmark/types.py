@@ -41,6 +41,30 @@ class Example:
         return self.template or self.task
 
 
+READS = ("prompts", "tasks", "base_model", "responses")  # what a selection may read (Strategy.reads)
+_HIDDEN = {"tasks": ("task", "template_or_task"), "responses": ("response",)}  # fields, by what hides them
+
+
+class ExampleView:
+    """An example as a strategy sees it: a field of information the strategy did not declare raises
+    instead of answering, so the contract in ``Strategy.reads`` is enforced, not trusted."""
+
+    __slots__ = ("_example", "_hidden", "_who")
+
+    def __init__(self, example: Example, hidden: frozenset[str], who: str) -> None:
+        self._example, self._hidden, self._who = example, hidden, who
+
+    def __getattr__(self, name: str) -> object:
+        if name in self._hidden:
+            what = "responses" if name == "response" else "tasks"
+            why = " (then it is an oracle: annotation buys the responses)" if what == "responses" else ""
+            raise SelbenchError(
+                f"{self._who} read the field {name!r} of an example without declaring {what!r} in its "
+                f"`reads`. Declare it{why}, or do not read it."
+            )
+        return getattr(self._example, name)
+
+
 @dataclass(frozen=True)
 class Pool:
     """An ordered, duplicate-free collection of examples with task labels."""
@@ -82,6 +106,14 @@ class Pool:
         """The examples at ``indices``, in that order."""
         return Pool(name or self.name, tuple(self.examples[i] for i in indices))
 
+    def view(self, reads: frozenset[str], who: str) -> Pool:
+        """The pool as a selection that reads only ``reads`` (of ``READS``) sees it: reading an
+        undeclared field (the gold response, the task label) is an error naming ``who``."""
+        hidden = frozenset(f for what, names in _HIDDEN.items() if what not in reads for f in names)
+        if not hidden:
+            return self
+        return Pool(self.name, tuple(ExampleView(ex, hidden, who) for ex in self.examples))  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class Features:
@@ -112,5 +144,11 @@ class Features:
             raise SelbenchError(f"{who}: feature {name!r} has {len(value)} rows; the pool has {len(pool)}.")
         return value
 
+    def subset(self, indices: np.ndarray) -> Features:
+        """The features of ``pool.subset(indices)``: per-example arrays sliced, per-task values kept."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Features(**{k: v[indices] if isinstance(v, np.ndarray) else v for k, v in values.items()})
+
 
 FEATURE_NAMES = frozenset(f.name for f in fields(Features))
+BASE_MODEL_FEATURES = frozenset({"confidence", "entropy", "task_confidence"})  # the scored model's outputs

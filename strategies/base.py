@@ -10,7 +10,7 @@ import numpy as np
 
 from benchmark.errors import SelbenchError
 from benchmark.registry import Component, ComponentRegistry
-from benchmark.types import FEATURE_NAMES, Features, Pool
+from benchmark.types import BASE_MODEL_FEATURES, FEATURE_NAMES, READS, Features, Pool
 
 
 class Strategy(Component, ABC):
@@ -23,12 +23,28 @@ class Strategy(Component, ABC):
     """
 
     requires: ClassVar[frozenset[str]] = frozenset()
+    # What the selection reads of the pool, of benchmark.types.READS: prompts are free (the unlabelled
+    # pool); "tasks" (the task labels) and "responses" (the gold responses annotation buys: an oracle)
+    # must be declared, or reading them raises. Base-model outputs come as declared features.
+    reads: ClassVar[frozenset[str]] = frozenset({"prompts"})
     stochastic: ClassVar[bool] = True  # whether different seeds may give different selections
     control: ClassVar[bool] = False  # a positive control: known to be worse than random, by design
 
     def required_features(self) -> frozenset[str]:
         """The features this instance needs (a parameter may choose among them)."""
         return self.requires
+
+    def information(self) -> frozenset[str]:
+        """Everything this instance reads, of ``READS``: its declared ``reads`` plus what its features
+        come from (the base model's outputs; task confidence is per task label)."""
+        features = self.required_features()
+        derived = {"base_model"} if features & BASE_MODEL_FEATURES else set()
+        return self.reads | derived | ({"tasks"} if "task_confidence" in features else set())
+
+    @property
+    def oracle(self) -> bool:
+        """Whether the selection reads gold responses: not label-free, so listed apart in reports."""
+        return "responses" in self.information()
 
     def select(self, pool: Pool, budget: int, features: Features, rng: np.random.Generator) -> np.ndarray:
         """``budget`` unique indices into ``pool.examples`` (int64)."""
@@ -43,7 +59,8 @@ class Strategy(Component, ABC):
             features.require(name, pool, f"strategy {self.name!r}")
         if budget == 0:
             return np.empty(0, dtype=np.int64)
-        picked = np.asarray(self._select(pool, int(budget), features, rng), dtype=np.int64)
+        view = pool.view(self.information(), f"strategy {self.name or type(self).__name__!r}")
+        picked = np.asarray(self._select(view, int(budget), features, rng), dtype=np.int64)
         if (
             picked.shape != (budget,)
             or len(np.unique(picked)) != budget
@@ -67,6 +84,10 @@ def _check_strategy(name: str, cls: type[Strategy]) -> None:
     if name in REFERENCES:
         raise SelbenchError(
             f"strategy name {name!r} is reserved for the sweep's {name} cells; register it under another."
+        )
+    if not set(cls.reads) <= set(READS):
+        raise SelbenchError(
+            f"strategy {name!r} reads {sorted(set(cls.reads) - set(READS))}; declare only {', '.join(READS)}."
         )
     unknown = set(cls.requires) - FEATURE_NAMES
     if unknown:

@@ -154,6 +154,29 @@ def check_uses_only_declared_features(strategy: Strategy) -> None:
     )
 
 
+def check_reads_only_declared_information(strategy: Strategy) -> None:
+    """Gold responses and task labels the strategy does not declare in ``reads`` do not change its
+    selection (``select`` hands ``_select`` a pool that hides them; this catches a way around it)."""
+    info = strategy.information()
+    names = POOL.tasks
+    changed = Pool(
+        "fixture",
+        tuple(
+            Example(
+                ex.prompt,
+                ex.response if "responses" in info else f"another answer{'!' * (i % 7)}",
+                ex.task if "tasks" in info else names[(i * 7) % len(names)],
+                ex.source,
+            )
+            for i, ex in enumerate(POOL.examples)
+        ),
+    )
+    hidden = sorted({"responses", "tasks"} - info)
+    assert np.array_equal(_select(strategy, 20, pool=changed, seed=2), _select(strategy, 20, seed=2)), (
+        f"the selection changed with {' and '.join(hidden)} it does not declare in `reads`"
+    )
+
+
 def check_rebuilt_from_params_behaves_identically(strategy: Strategy) -> None:
     """``type(s)(**s.get_params())`` has the same parameters and selects the same examples."""
     rebuilt = type(strategy)(**strategy.get_params())
@@ -193,6 +216,7 @@ CHECKS: tuple[Check, ...] = (
     check_inputs_not_mutated,
     check_missing_required_feature_is_named,
     check_uses_only_declared_features,
+    check_reads_only_declared_information,
     check_rebuilt_from_params_behaves_identically,
     check_params_stored_unchanged,
     check_degenerate_pools,

@@ -12,6 +12,8 @@ from strategies.base import Strategy, register_strategy
 class RandomSampling(Strategy):
     """Uniform sampling without replacement."""
 
+    reads = frozenset()  # not even the prompts
+
     def __init__(self) -> None:
         pass
 

@@ -1,21 +1,25 @@
-"""Task-level sampling: split the budget over tasks, then sample uniformly within each task.
+"""Task-level sampling, composed of two choices: an allocation splits the budget over tasks, and a
+picker (any registered strategy, ``within``) chooses each task's share inside the task.
 
 ``task_inverse_confidence`` is the method of Arabelly et al. (arXiv 2507.21482): tasks on which the
 pre-trained model is less confident get more of the budget, with weights proportional to
 ``confidence ** (-1 / temperature)``. ``task_uniform`` (their unweighted task-diversity baseline) and
-``task_proportional`` (stratified by task size) share the same allocator.
+``task_proportional`` (stratified by task size) share the same allocator. The picker defaults to uniform
+random sampling (the paper's); ``within: kcenter`` covers each task's embedding space instead. A new
+allocation is a registered ``TaskSampling`` subclass: it gets every picker for free.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
 from benchmark.errors import SelbenchError
 from benchmark.types import Features, Pool
-from strategies.base import Strategy, register_strategy
+from strategies.base import STRATEGIES, Strategy, register_strategy
 
 MIN_CONFIDENCE = 1e-6  # a confidence of 0 would give an infinite weight
 
@@ -55,18 +59,35 @@ def allocate(budget: int, sizes: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return counts
 
 
-def sample_by_task(task_ids: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``counts[t]`` indices drawn uniformly without replacement from the examples of each task ``t``."""
-    picked = [
-        rng.choice(np.flatnonzero(task_ids == t), size=int(c), replace=False)
-        for t, c in enumerate(counts)
-        if c > 0
-    ]
-    return np.concatenate(picked)
-
-
 class TaskSampling(Strategy):
-    """Allocate the budget over tasks by ``task_weights``, then sample within tasks."""
+    """Allocate the budget over tasks by ``task_weights``, then pick within each task with the registered
+    strategy ``within`` (parameters ``within_params``), which sees only that task's examples and features.
+
+    Subclasses take their own keyword parameters and pass ``within`` and ``within_params`` on."""
+
+    reads = frozenset({"prompts", "tasks"})
+
+    def __init__(self, *, within: str = "random", within_params: Mapping[str, Any] | None = None) -> None:
+        self.within = within
+        self.within_params = within_params
+        self.picker()  # an unknown picker or parameter fails when the config is read
+
+    def picker(self) -> Strategy:
+        """The within-task strategy (built anew: strategies are cheap, and this keeps ``__init__`` idle)."""
+        try:
+            return STRATEGIES.build(self.within, dict(self.within_params or {}))
+        except SelbenchError as err:
+            raise SelbenchError(f"strategy {self.name!r} within={self.within!r}: {err}") from None
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        return self.picker().stochastic
+
+    def required_features(self) -> frozenset[str]:
+        return self.requires | self.picker().required_features()
+
+    def information(self) -> frozenset[str]:
+        return super().information() | self.picker().information()
 
     @abstractmethod
     def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
@@ -75,7 +96,15 @@ class TaskSampling(Strategy):
     def _select(self, pool: Pool, budget: int, features: Features, rng: np.random.Generator) -> np.ndarray:
         task_ids = pool.task_ids()
         sizes = np.bincount(task_ids, minlength=len(pool.tasks))
-        return sample_by_task(task_ids, allocate(budget, sizes, self.task_weights(pool, features)), rng)
+        counts = allocate(budget, sizes, self.task_weights(pool, features))
+        picker = self.picker()
+        picked = []
+        for task, count in enumerate(counts):
+            if count:
+                members = np.flatnonzero(task_ids == task)
+                inside = picker.select(pool.subset(members), int(count), features.subset(members), rng)
+                picked.append(members[inside])
+        return np.concatenate(picked)
 
 
 def inverse_confidence_weights(confidence: np.ndarray, temperature: float) -> np.ndarray:
@@ -91,10 +120,17 @@ class TaskInverseConfidence(TaskSampling):
 
     requires = frozenset({"task_confidence"})
 
-    def __init__(self, *, temperature: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        temperature: float = 1.0,
+        within: str = "random",
+        within_params: Mapping[str, Any] | None = None,
+    ) -> None:
         if not temperature > 0:
             raise SelbenchError(f"task_inverse_confidence temperature={temperature!r}: must be positive.")
         self.temperature = temperature
+        super().__init__(within=within, within_params=within_params)
 
     def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
         by_task = features.require("task_confidence", pool, "task_inverse_confidence")
@@ -105,9 +141,6 @@ class TaskInverseConfidence(TaskSampling):
 class TaskUniform(TaskSampling):
     """The same number of examples from every task (as far as task sizes allow)."""
 
-    def __init__(self) -> None:
-        pass
-
     def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
         return np.ones(len(pool.tasks))
 
@@ -115,9 +148,6 @@ class TaskUniform(TaskSampling):
 @register_strategy("task_proportional")
 class TaskProportional(TaskSampling):
     """Stratified sampling: each task's share of the budget equals its share of the pool."""
-
-    def __init__(self) -> None:
-        pass
 
     def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
         return np.bincount(pool.task_ids(), minlength=len(pool.tasks)).astype(np.float64)
@@ -130,6 +160,7 @@ class FewTasks(Strategy):
     cover every task must rank it below random; one that cannot, cannot rank real strategies either."""
 
     control: ClassVar[bool] = True
+    reads = frozenset({"prompts", "tasks"})
 
     def __init__(self, *, n_tasks: int = 2) -> None:
         if isinstance(n_tasks, bool) or not isinstance(n_tasks, int) or n_tasks < 1:

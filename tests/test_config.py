@@ -135,6 +135,14 @@ def test_sweep_config_from_yaml_with_overrides(tmp_path):
             ("params: {temperature: 2.0}", "params: {temperature: hot}"),
             r"strategies\[1\]\.params\.temperature: expected float, got 'hot'",
         ),
+        (
+            ("evaluators: [heldout]", "evaluators: [heldout]\nheadline: {mmlu_native: acc}"),
+            r"headline\.mmlu_native: not one of the evaluators \(heldout\)",
+        ),
+        (
+            ("evaluators: [heldout]", "evaluators: [heldout]\nheadline: {heldout: gold_logprob_macr}"),
+            r"headline\.heldout: 'gold_logprob_macr' is not a metric of heldout\. Did you mean 'gold_logprob_macro'",  # noqa: E501
+        ),
     ],
 )
 def test_sweep_config_errors_name_file_and_key(tmp_path, edit, message):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.errors import SelbenchError
+from benchmark.evaluation import EVALUATORS
 from benchmark.records import SCHEMA_VERSION, RunRecord
 from benchmark.store import RunStore
 from runners.sweep import execute
@@ -37,6 +38,9 @@ def test_every_committed_record_loads_and_round_trips_without_loss():
         assert record.schema_version == data.get("schema_version", 1)
         assert RunRecord.from_json(record.to_json()) == record
         _contained(data, record.to_json(), path.name)
+        for name, evaluation in record.evaluations.items():  # what a config's `headline` may name
+            if record.schema_version == SCHEMA_VERSION:  # (v1 MMLU records also kept num_fewshot there)
+                assert set(evaluation.metrics) <= set(EVALUATORS.get(name).metric_names()), path.name
 
 
 def test_sweeps_store_typed_records_of_this_schema(tmp_path):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmark.errors import SelbenchError
-from strategies import build_strategy
+from strategies import Strategy, build_strategy
 from strategies.checks import make_features, make_pool
 from strategies.diversity import kmeans_representatives, threshold_filter
 from strategies.kcenter import kcenter_greedy
@@ -209,3 +209,89 @@ def test_uncertainty_ties_are_broken_by_the_seed():
     ties = np.full(100, 0.5)
     picks = {tuple(least_confident(ties, 5, np.random.default_rng(s))) for s in range(5)}
     assert len(picks) > 1
+
+
+def test_task_strategies_pick_within_tasks_as_before_the_composition():
+    """``within: random`` (the default) draws exactly what the uncomposed task sampling drew, so the
+    published task-strategy cells keep their selections (and their keys: the parameters are unchanged)."""
+    pool = make_pool({"a": 30, "b": 12, "c": 5, "d": 1, "e": 20})
+    features, task_ids = make_features(pool), pool.task_ids()
+    for name in ("task_uniform", "task_proportional", "task_inverse_confidence"):
+        strategy = build_strategy(name)
+        for budget, seed in [(1, 0), (5, 1), (17, 2), (40, 3), (68, 4)]:
+            counts = allocate(budget, np.bincount(task_ids), strategy.task_weights(pool, features))
+            rng = np.random.default_rng(seed)
+            before = [
+                rng.choice(np.flatnonzero(task_ids == t), size=int(c), replace=False)
+                for t, c in enumerate(counts)
+                if c
+            ]
+            picked = strategy.select(pool, budget, features, np.random.default_rng(seed))
+            assert np.array_equal(picked, np.concatenate(before))
+
+
+def test_within_kcenter_runs_kcenter_inside_each_task_on_its_share():
+    pool = make_pool({"a": 30, "b": 12, "c": 5})
+    features, task_ids = make_features(pool), pool.task_ids()
+    composed = build_strategy("task_uniform", {"within": "kcenter"})
+    assert composed.required_features() == {"embeddings"}
+    assert composed.information() == {"prompts", "tasks"}
+    picked = composed.select(pool, 9, features, np.random.default_rng(0))
+    assert np.bincount(task_ids[picked], minlength=3).tolist() == [3, 3, 3]
+    for t in range(3):  # each task's share is what kcenter picks from that task alone, with the same rng
+        members = np.flatnonzero(task_ids == t)
+        assert set(picked[np.isin(picked, members)]) <= set(members)
+    rng = np.random.default_rng(0)
+    alone = kcenter_greedy(features.embeddings[task_ids == 0], 3, rng)
+    assert np.array_equal(picked[:3], np.flatnonzero(task_ids == 0)[alone])
+
+
+def test_an_unknown_picker_or_its_parameter_is_named():
+    with pytest.raises(SelbenchError, match=r"within='kcentre': unknown strategy 'kcentre'. Did you mean"):
+        build_strategy("task_uniform", {"within": "kcentre"})
+    with pytest.raises(SelbenchError, match=r"within='uncertainty'.*no parameter 'scor'"):
+        build_strategy("task_uniform", {"within": "uncertainty", "within_params": {"scor": "entropy"}})
+
+
+class PeekingStrategy(Strategy):
+    """Orders the pool by the length of its gold responses: label-free unless it says otherwise."""
+
+    stochastic = False
+
+    def __init__(self) -> None:
+        pass
+
+    def _select(self, pool, budget, features, rng):
+        return np.argsort([len(ex.response) for ex in pool.examples], kind="stable")[:budget]
+
+
+class DeclaredOracle(PeekingStrategy):
+    reads = frozenset({"prompts", "responses"})
+
+
+def test_a_label_free_strategy_cannot_read_a_response_or_an_undeclared_task():
+    pool = make_pool({"a": 6, "b": 4})
+    with pytest.raises(
+        SelbenchError, match=r"strategy 'PeekingStrategy' read the field 'response'.*'responses'"
+    ):
+        PeekingStrategy().select(pool, 3, make_features(pool), np.random.default_rng(0))
+    view = pool.view(frozenset({"prompts"}), "a test")
+    assert [ex.prompt for ex in view.examples] == [ex.prompt for ex in pool.examples]
+    assert view.uids == pool.uids
+    with pytest.raises(SelbenchError, match="a test read the field 'task'"):
+        _ = view.tasks
+    assert not PeekingStrategy().oracle
+
+
+def test_a_strategy_that_declares_responses_reads_them_and_is_an_oracle():
+    pool = make_pool({"a": 6, "b": 4})
+    assert DeclaredOracle().oracle
+    picked = DeclaredOracle().select(pool, 3, make_features(pool), np.random.default_rng(0))
+    assert picked.tolist() == [0, 1, 2]
+    assert build_strategy("task_uniform", {"within": "random"}).information() == {"prompts", "tasks"}
+
+
+def test_no_builtin_strategy_reads_the_gold_responses():
+    from strategies import STRATEGIES
+
+    assert not [name for name in STRATEGIES.names() if build_strategy(name).oracle]

@@ -9,6 +9,7 @@ import pytest
 from benchmark.errors import SelbenchError
 from strategies import STRATEGIES, Strategy, build_strategy
 from strategies.checks import CHECKS, check_strategy, parametrize_with_checks
+from strategies.task_sampling import TaskSampling
 
 NAMES = STRATEGIES.names()
 
@@ -21,6 +22,17 @@ def test_at_least_the_seven_builtin_strategies_are_registered():
 
 @parametrize_with_checks([build_strategy(name) for name in NAMES])
 def test_every_registered_strategy(strategy, check):
+    check(strategy)
+
+
+ALLOCATIONS = [n for n in NAMES if issubclass(STRATEGIES.get(n), TaskSampling)]
+PICKERS = [n for n in NAMES if not issubclass(STRATEGIES.get(n), TaskSampling)]
+
+
+@parametrize_with_checks(
+    [build_strategy(a, {"within": p}) for a in ALLOCATIONS for p in PICKERS if p != "random"]
+)
+def test_every_allocation_with_every_picker(strategy, check):
     check(strategy)
 
 
@@ -100,7 +112,14 @@ class HidesItsParameter(FirstK):
         return {}
 
 
+class PeeksAtResponses(FirstK):
+    def select(self, pool, budget, features, rng):  # goes around the view that hides the responses
+        return np.argsort([len(ex.response) for ex in pool.examples], kind="stable")[:budget].astype(np.int64)
+
+
 class NeedsTwoTasks(FirstK):
+    reads = frozenset({"prompts", "tasks"})
+
     def _select(self, pool, budget, features, rng):
         if len(pool.tasks) < 2:
             raise ValueError("needs two tasks")
@@ -115,6 +134,7 @@ BROKEN = {
     "check_inputs_not_mutated": SortsInPlace,
     "check_missing_required_feature_is_named": IgnoresMissingFeature,
     "check_uses_only_declared_features": ReadsUndeclaredEmbeddings,
+    "check_reads_only_declared_information": PeeksAtResponses,
     "check_rebuilt_from_params_behaves_identically": TransformsItsParameter,
     "check_params_stored_unchanged": HidesItsParameter,
     "check_degenerate_pools": NeedsTwoTasks,

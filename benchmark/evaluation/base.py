@@ -58,6 +58,16 @@ class Evaluator(Component, ABC):
 
     version = 1  # raised when the evaluator's results change for the same parameters (keys change)
     headline: ClassVar[str] = "acc"  # the metric a table shows unless told another
+    # the per-item quantities it reports, each averaged over items (NAME) and tasks (NAME_macro)
+    metric_families: ClassVar[tuple[str, ...]] = ("acc",)
+
+    @classmethod
+    def metric_names(cls) -> tuple[str, ...]:
+        """Every metric this evaluator may report (a choice-based one only where items have choices)."""
+        return tuple(
+            f"{f}{s}" for f in cls.metric_families for s in ("", "_macro", "_stderr", "_macro_stderr")
+        )
+
     needs_heldout: ClassVar[bool] = False  # scores the pool's held-out split (which must then exist)
 
     @abstractmethod

@@ -51,6 +51,7 @@ class HeldoutAccuracy(Evaluator):
 
     version = 3  # 3: gold log-likelihood and choice probability; prompts cut in the middle, not the left
     headline = "acc_macro"  # every task counts once: what a selection's task coverage changes
+    metric_families = ("acc", "gold_logprob", "choice_prob")
     needs_heldout = True
 
     def __init__(

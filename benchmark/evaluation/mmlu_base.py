@@ -37,6 +37,8 @@ class MMLUEvaluator(Evaluator):
     """MMLU on local release files (``path``) or the hub; ``format`` letter or cloze; ``num_fewshot``
     dev examples; optionally a subject subset and the first ``limit_per_subject`` questions of each."""
 
+    metric_families = ("acc", "prob_correct")
+
     def __init__(
         self,
         *,

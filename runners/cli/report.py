@@ -64,7 +64,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.out:
         writable_folder(Path(args.out), "--out")
     check_evaluator(records, args.evaluator)
-    metric = args.metric or headline_metric(args.evaluator)
+    configured = (records[0].config or {}).get("headline") or {}  # the sweep's own choice, if it made one
+    metric = args.metric or configured.get(args.evaluator) or headline_metric(args.evaluator)
     strategies = sorted({r.cell.strategy for r in records})
     if args.baseline is not None and args.baseline not in strategies:
         raise SelbenchError(
@@ -99,7 +100,9 @@ def add_parser(commands: Any) -> None:
     report = commands.add_parser("report", help="the accuracy-versus-annotation-cost table of a sweep")
     report.add_argument("run_dir", help="the sweep's output folder (holds runs/)")
     report.add_argument("--evaluator", default="heldout")
-    report.add_argument("--metric", help="default: acc_macro for heldout, acc for MMLU")
+    report.add_argument(
+        "--metric", help="default: the sweep config's headline, else acc_macro for heldout, acc for MMLU"
+    )
     report.add_argument("--baseline", help="strategy the others are compared with (default: random)")
     report.add_argument("--out", help="folder for table.md, table.csv and table.tex")
     report.add_argument(

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     )
     records = [r for c in outcome.skipped + outcome.done if (r := store.run(c.key)) is not None]
     for evaluator in config.evaluators if records else ():
-        metric = headline_metric(evaluator.name)
+        metric = config.headline.get(evaluator.name) or headline_metric(evaluator.name)
         print_report(records, evaluator.name, metric, console)
         write_report(records, evaluator.name, metric, output / "report" / evaluator.name, args.command_line)
     if records:
