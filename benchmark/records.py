@@ -8,6 +8,7 @@ committed under ``results/`` is read by a test.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,26 @@ from typing import Any
 from benchmark.errors import SelbenchError
 
 SCHEMA_VERSION = 2  # 1: records without "schema_version" (the same fields)
+
+
+def strategy_label(name: str, params: Mapping[str, Any]) -> str:
+    """How tables name a strategy: its name, with its parameters where it has any, so two settings of
+    one strategy (``task_uniform(within=kcenter)``) stay two rows."""
+    if not params:
+        return name
+    inner = ", ".join(
+        f"{k}={json.dumps(v, sort_keys=True) if isinstance(v, Mapping | list) else v}"
+        for k, v in sorted(params.items())
+    )
+    return f"{name}({inner})"
+
+
+def registered_name(label: str) -> str:
+    """The strategy name in a table label (``strategy_label``, oracles marked)."""
+    return label.split("(")[0].split(" ")[0]
+
+
+ORACLE_MARK = " [oracle]"  # after the label of a strategy whose selection read the gold responses
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,10 @@ class CellId:
     def label(self) -> str:
         return f"{self.strategy} budget={self.budget} seed={self.seed}"
 
+    @property
+    def strategy_label(self) -> str:
+        return strategy_label(self.strategy, self.params)
+
 
 @dataclass(frozen=True)
 class PoolInfo:
@@ -40,10 +65,16 @@ class PoolInfo:
 
 @dataclass(frozen=True)
 class SelectionInfo:
-    """The selected examples' uids (anyone can retrain on exactly them) and their hash."""
+    """The selected examples' uids (anyone can retrain on exactly them) and their hash; ``reads``: what
+    the selection read of the pool (``benchmark.types.READS``; "responses": an oracle)."""
 
     uids: tuple[str, ...]
     hash: str
+    reads: tuple[str, ...] = ()
+
+    @property
+    def oracle(self) -> bool:
+        return "responses" in self.reads
 
 
 @dataclass(frozen=True)
@@ -95,6 +126,12 @@ class RunRecord:
         return self.cell.strategy
 
     @property
+    def table_label(self) -> str:
+        """The strategy as tables name it: with its parameters, an oracle marked."""
+        oracle = self.selection is not None and self.selection.oracle
+        return self.cell.strategy_label + (ORACLE_MARK if oracle else "")
+
+    @property
     def created(self) -> str:
         """When the sweep that computed this cell started (its code's provenance)."""
         return str(self.provenance.get("created", ""))
@@ -123,7 +160,11 @@ class RunRecord:
                     cell["strategy"]["name"], dict(cell["strategy"]["params"]), cell["budget"], cell["seed"]
                 ),
                 pool=PoolInfo(pool["name"], pool["fingerprint"], pool["size"]),
-                selection=SelectionInfo(tuple(selection["uids"]), selection["hash"]) if selection else None,
+                selection=SelectionInfo(
+                    tuple(selection["uids"]), selection["hash"], tuple(selection.get("reads", ()))
+                )
+                if selection
+                else None,
                 evaluations={
                     name: Evaluation(**{k: v for k, v in e.items() if k in _EVALUATION_FIELDS})
                     for name, e in data.get("evaluations", {}).items()
@@ -160,6 +201,8 @@ class RunRecord:
         }
         if self.selection is not None:
             out["selection"] = {"uids": list(self.selection.uids), "hash": self.selection.hash}
+            if self.selection.reads:
+                out["selection"]["reads"] = list(self.selection.reads)
         if self.training is not None:
             t = self.training
             out["training"] = {

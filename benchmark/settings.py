@@ -42,6 +42,12 @@ class ScorerConfig:
         "embedder",
     )
 
+    def feature_reads(self, names: frozenset[str]) -> frozenset[str]:
+        """What computing the features ``names`` reads of the pool beyond the prompts: the gold
+        responses when confidence is scored on them (``confidence='reference'``, an oracle ablation)."""
+        scored = names & {"confidence", "entropy", "task_confidence"}
+        return frozenset({"responses"}) if scored and self.confidence == "reference" else frozenset()
+
     def feature_settings(self) -> dict[str, Any]:
         """The settings that decide the features' values: the scorer's cache keys are made of them and
         the model's identity, and a sweep cell's key includes them for strategies that read features."""

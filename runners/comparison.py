@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.errors import SelbenchError
+from benchmark.records import registered_name
 from runners.power import (
     Difference,
     design_mde,
@@ -23,10 +24,15 @@ from strategies.base import REFERENCES
 
 
 def control_strategies(names: Iterable[str]) -> set[str]:
-    """The registered strategies among ``names`` that are positive controls (known to be bad)."""
+    """The table labels among ``names`` of registered strategies that are positive controls (known bad)."""
     from strategies import STRATEGIES
 
-    return {n for n in names if n in STRATEGIES.names() and getattr(STRATEGIES.get(n), "control", False)}
+    known = set(STRATEGIES.names())
+    return {
+        n
+        for n in names
+        if (s := registered_name(n)) in known and getattr(STRATEGIES.get(s), "control", False)
+    }
 
 
 def comparison_report(frame: pd.DataFrame, baseline: str = "random") -> tuple[str, list[str]]:

@@ -36,6 +36,8 @@ class Harness(Protocol):
 
     def features(self, pool: Pool, names: frozenset[str]) -> Features: ...
 
+    def feature_reads(self, names: frozenset[str]) -> frozenset[str]: ...
+
     def warm_cache(self, pool: Pool, names: frozenset[str]) -> None: ...
 
     def train_and_evaluate(
@@ -73,6 +75,9 @@ class ModelHarness:
 
     def features(self, pool: Pool, names: frozenset[str]) -> Features:
         return self.scorer.features(pool, names)
+
+    def feature_reads(self, names: frozenset[str]) -> frozenset[str]:
+        return self.config.scorer.feature_reads(names)
 
     def warm_cache(self, pool: Pool, names: frozenset[str]) -> None:
         """Compute ``names`` into the feature cache with a scorer of its own, so this harness stays
@@ -160,14 +165,18 @@ def needed_features(cells: list[Cell]) -> frozenset[str]:
     )
 
 
-def _selection(cell: Cell, pool: Pool, harness: Harness) -> list[int]:
+def _selection(cell: Cell, pool: Pool, harness: Harness) -> tuple[list[int], list[str]]:
+    """The selected indices and what the selection read of the pool (its features' sources included)."""
     if cell.strategy == BASE:
-        return []
+        return [], []
     if cell.strategy == FULL:
-        return list(range(len(pool)))
+        return list(range(len(pool))), []
     strategy = STRATEGIES.build(cell.strategy.name, cell.strategy.params)
-    features = harness.features(pool, strategy.required_features())
-    return strategy.select(pool, cell.budget, features, np.random.default_rng(cell.seed)).tolist()
+    names = strategy.required_features()
+    picked = strategy.select(
+        pool, cell.budget, harness.features(pool, names), np.random.default_rng(cell.seed)
+    )
+    return picked.tolist(), sorted(strategy.information() | harness.feature_reads(names))
 
 
 def run_cell(
@@ -181,7 +190,7 @@ def run_cell(
     """Select, train and evaluate one cell; the record holds the selected uids so anyone can retrain,
     and ``shared`` (what every record of the sweep carries: its configuration and provenance)."""
     start = time.perf_counter()
-    picked = _selection(cell, pool, harness)
+    picked, reads = _selection(cell, pool, harness)
     uids = [pool.uids[i] for i in picked]
     selected = time.perf_counter()
     result = harness.train_and_evaluate(
@@ -192,7 +201,7 @@ def run_cell(
         "key": cell.key,
         "cell": {"strategy": asdict(cell.strategy), "budget": cell.budget, "seed": cell.seed},
         "pool": {"name": pool.name, "fingerprint": pool.fingerprint(), "size": len(pool)},
-        "selection": {"uids": uids, "hash": content_hash(uids)},
+        "selection": {"uids": uids, "hash": content_hash(uids)} | ({"reads": reads} if reads else {}),
         "timings": {
             "select_seconds": selected - start,
             "train_evaluate_seconds": time.perf_counter() - selected,

@@ -69,7 +69,7 @@ def plot_task_heatmap(records: Iterable[RunRecord], evaluator: str, budget: int,
     references = {BASE_MODEL: "base model", FULL_POOL: "full pool"}  # rows to read the strategies against
     rows = []
     for r in records:
-        name = r.cell.strategy
+        name = r.cell.strategy if r.cell.strategy in references else r.table_label
         if r.cell.budget == budget or name in references:
             label = references.get(name, name)
             per_task = r.evaluations[evaluator].per_task

@@ -57,7 +57,7 @@ def results_frame(records: Iterable[RunRecord], evaluator: str, metric: str) -> 
             continue
         rows.append(
             {
-                "strategy": r.cell.strategy,
+                "strategy": r.table_label,
                 "budget": r.cell.budget,
                 "share": r.cell.budget / r.pool.size,
                 "seed": r.cell.seed,

@@ -31,6 +31,9 @@ class FakeHarness:
             task_confidence={t: float(conf[ids == i].mean()) for i, t in enumerate(pool.tasks)},
         )
 
+    def feature_reads(self, names: frozenset[str]) -> frozenset[str]:
+        return frozenset()
+
     def warm_cache(self, pool: Pool, names: frozenset[str]) -> None:
         self.warmed = names
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -257,3 +258,38 @@ def test_a_sweep_of_the_base_model_alone_reports(tmp_path, capsys):
     )
     assert main(["report", str(tmp_path / "s"), "--metric", "acc"]) == 0
     assert "0 (base model)" in capsys.readouterr().out
+
+
+def reads_expected() -> dict[str, tuple[str, ...]]:
+    return {
+        "random": (),
+        "task_uniform(within=kcenter)": ("prompts", "tasks"),
+        "uncertainty [oracle]": ("base_model", "prompts", "responses"),
+        "few_tasks(n_tasks=1)": ("prompts", "tasks"),
+    }
+
+
+def test_tables_name_parameters_mark_oracles_and_know_controls_with_parameters(tmp_path):
+    from benchmark.config import ComponentSpec
+    from runners.comparison import control_strategies
+
+    config = dataclasses.replace(
+        CONFIG,
+        strategies=(
+            ComponentSpec("random"),
+            ComponentSpec("task_uniform", {"within": "kcenter"}),
+            ComponentSpec("uncertainty"),
+            ComponentSpec("few_tasks", {"n_tasks": 1}),
+        ),
+    )
+    harness = FakeHarness()  # as with scorer confidence 'reference': scored on the gold responses
+    harness.feature_reads = lambda names: frozenset({"responses"} if "confidence" in names else ())
+    store = RunStore(tmp_path / "runs")
+    execute(config, harness, store, progress=False)
+    runs = store.runs()
+    frame = results_frame(runs, "heldout", "acc")
+    assert set(frame["strategy"]) == {"base", "full", *reads_expected()}
+    assert control_strategies(set(frame["strategy"])) == {"few_tasks(n_tasks=1)"}
+    reads = {r.table_label: r.selection.reads for r in runs if r.cell.budget == 15}
+    assert reads == reads_expected()
+    assert "uncertainty [oracle]" in format_table(summary_table(frame), 60)

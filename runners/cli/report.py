@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     check_evaluator(records, args.evaluator)
     configured = (records[0].config or {}).get("headline") or {}  # the sweep's own choice, if it made one
     metric = args.metric or configured.get(args.evaluator) or headline_metric(args.evaluator)
-    strategies = sorted({r.cell.strategy for r in records})
+    strategies = sorted({r.table_label for r in records})
     if args.baseline is not None and args.baseline not in strategies:
         raise SelbenchError(
             f"--baseline {args.baseline!r}: no stored run of it.{did_you_mean(args.baseline, strategies)} "
