@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,17 +78,22 @@ class FeatureCache:
 
     def get_or_compute(
         self, key: str, compute: Callable[[], tuple[dict[str, np.ndarray], dict[str, Any]]], what: str
-    ) -> dict[str, np.ndarray]:
-        """The entry's arrays, computed by ``compute`` (arrays, meta) and stored when absent. One
-        process computes an entry while others wanting it wait and then read it."""
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The entry's (arrays, meta), computed by ``compute`` (arrays, meta) and stored when absent; the
+        meta records what computing cost (``cost``: wall seconds, and ``tokens`` where ``compute``'s meta
+        counts them), so a cache hit still knows the price. One process computes an entry while others
+        wanting it wait and then read it."""
         if (hit := self.load(key)) is not None:
-            return hit[0]
+            return hit
         with wait_lock(self.root / ".locks" / f"{key}.lock", f"{what} (computed by another process)"):
             if (hit := self.load(key)) is not None:
-                return hit[0]
+                return hit
+            start = time.perf_counter()
             arrays, meta = compute()
+            cost = {"seconds": time.perf_counter() - start, "tokens": meta.pop("tokens", None)}
+            meta = meta | {"cost": cost}
             self.save(key, arrays, meta)
-            return arrays
+            return arrays, meta
 
     def save(self, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         """Write an entry atomically; an entry another process wrote first is kept."""

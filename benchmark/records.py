@@ -71,6 +71,8 @@ class SelectionInfo:
     uids: tuple[str, ...]
     hash: str
     reads: tuple[str, ...] = ()
+    # scoring_seconds and scoring_tokens (computing the features it read), select_seconds
+    cost: Mapping[str, float | None] = field(default_factory=dict)
 
     @property
     def oracle(self) -> bool:
@@ -161,7 +163,10 @@ class RunRecord:
                 ),
                 pool=PoolInfo(pool["name"], pool["fingerprint"], pool["size"]),
                 selection=SelectionInfo(
-                    tuple(selection["uids"]), selection["hash"], tuple(selection.get("reads", ()))
+                    tuple(selection["uids"]),
+                    selection["hash"],
+                    tuple(selection.get("reads", ())),
+                    dict(selection.get("cost", {})),
                 )
                 if selection
                 else None,
@@ -203,6 +208,8 @@ class RunRecord:
             out["selection"] = {"uids": list(self.selection.uids), "hash": self.selection.hash}
             if self.selection.reads:
                 out["selection"]["reads"] = list(self.selection.reads)
+            if self.selection.cost:
+                out["selection"]["cost"] = dict(self.selection.cost)
         if self.training is not None:
             t = self.training
             out["training"] = {

@@ -71,14 +71,15 @@ def generation_confidence(
     max_prompt_tokens: int,
     batch_size: int,
     progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, int]:
     """(confidence, entropy) per prompt: the mean probability and the mean entropy (nats) of the tokens
-    the model generates greedily, up to and including its first EOS."""
+    the model generates greedily, up to and including its first EOS; and the tokens read and generated."""
     ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
     out = greedy_generate(
         model, tokenizer, ids, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress
     )
-    return out.scores.mean_prob, out.scores.mean_entropy
+    tokens = sum(map(len, ids)) + sum(map(len, out.tokens))
+    return out.scores.mean_prob, out.scores.mean_entropy, tokens
 
 
 def reference_confidence(
@@ -91,16 +92,16 @@ def reference_confidence(
     max_prompt_tokens: int,
     batch_size: int,
     progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, int]:
     """(confidence, entropy) of the gold responses, teacher-forced: over their first ``max_new_tokens``
-    tokens (EOS included)."""
+    tokens (EOS included); and the tokens read."""
     prompt_ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
     texts = [format_response(tokenizer, r) for r in responses]
     response_ids = [ids[:max_new_tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
     scores = score_continuations(
         model, tokenizer, prompt_ids, response_ids, batch_size=batch_size, progress=progress
     )
-    return scores.mean_prob, scores.mean_entropy
+    return scores.mean_prob, scores.mean_entropy, sum(map(len, prompt_ids)) + sum(map(len, response_ids))
 
 
 @torch.inference_mode()
@@ -147,6 +148,8 @@ class Scorer:
         self._resolved = None
         self._lm = None
         self._embedder = None
+        # per feature: what computing it cost (seconds, tokens), read from the cache entry on a hit
+        self.costs: dict[str, dict[str, Any] | None] = {}
 
     @property
     def resolved(self):
@@ -183,7 +186,7 @@ class Scorer:
             "max_prompt_tokens": c.max_prompt_tokens,
         }
 
-    def _confidence_of(self, pool: Pool, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _confidence_of(self, pool: Pool, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         model, tokenizer = self.lm
         c = self.config
         prompts = [pool.examples[i].prompt for i in indices]
@@ -203,10 +206,11 @@ class Scorer:
         key = self._key("confidence", pool, **self._model_settings())
 
         def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-            confidence, entropy = self._confidence_of(pool, np.arange(len(pool)))
-            return {"confidence": confidence, "entropy": entropy}, self.provenance()
+            confidence, entropy, tokens = self._confidence_of(pool, np.arange(len(pool)))
+            return {"confidence": confidence, "entropy": entropy}, self.provenance() | {"tokens": tokens}
 
-        arrays = self.cache.get_or_compute(key, compute, f"confidence of pool {pool.name}")
+        arrays, meta = self.cache.get_or_compute(key, compute, f"confidence of pool {pool.name}")
+        self.costs["confidence"] = self.costs["entropy"] = meta.get("cost")
         return arrays["confidence"], arrays["entropy"]
 
     def task_confidence(self, pool: Pool) -> TaskConfidence:
@@ -216,7 +220,7 @@ class Scorer:
 
         def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             sample = task_sample(pool, c.task_sample_size, c.seed)
-            values, _ = self._confidence_of(pool, sample)
+            values, _, tokens = self._confidence_of(pool, sample)
             task_of = pool.task_ids()[sample]
             n = np.bincount(task_of, minlength=len(pool.tasks))
             mean = np.bincount(task_of, weights=values, minlength=len(pool.tasks)) / n
@@ -224,9 +228,10 @@ class Scorer:
             with np.errstate(invalid="ignore", divide="ignore"):
                 stderr = np.where(n > 1, np.sqrt(sq / np.maximum(n - 1, 1)) / np.sqrt(n), np.nan)
             arrays = {"mean": mean, "stderr": stderr, "n": n, "sample": sample}
-            return arrays, self.provenance() | {"tasks": list(pool.tasks)}
+            return arrays, self.provenance() | {"tasks": list(pool.tasks), "tokens": tokens}
 
-        arrays = self.cache.get_or_compute(key, compute, f"task confidence of pool {pool.name}")
+        arrays, meta = self.cache.get_or_compute(key, compute, f"task confidence of pool {pool.name}")
+        self.costs["task_confidence"] = meta.get("cost")
         return TaskConfidence(pool.tasks, arrays["mean"], arrays["stderr"], arrays["n"])
 
     def embeddings(self, pool: Pool) -> np.ndarray:
@@ -241,9 +246,11 @@ class Scorer:
                 "embedder": embedder_fingerprint(c.embedder),  # content: a changed embedder is a new entry
             }
         key = self._key(f"embeddings/{c.embedding}", pool, **settings)
-        return self.cache.get_or_compute(
+        arrays, meta = self.cache.get_or_compute(
             key, lambda: self._embed(pool, settings), f"embeddings of pool {pool.name}"
-        )["embeddings"]
+        )
+        self.costs["embeddings"] = meta.get("cost")
+        return arrays["embeddings"]
 
     def _embed(self, pool: Pool, settings: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         c = self.config
@@ -258,15 +265,19 @@ class Scorer:
                 batch_size=c.batch_size,
                 progress=c.progress,
             )
+            tokens = sum(map(len, tokenize_prompts(tokenizer, prompts, c.max_prompt_tokens).ids))
         else:
-            emb = self.sentence_transformer.encode(
+            embedder = self.sentence_transformer
+            lengths = embedder.tokenizer(prompts, truncation=True, max_length=embedder.max_seq_length)
+            tokens = sum(map(len, lengths["input_ids"]))
+            emb = embedder.encode(
                 prompts,
                 batch_size=c.embedding_batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=c.progress,
             ).astype(np.float32)
-        return {"embeddings": emb}, {"embedding": c.embedding, **settings}
+        return {"embeddings": emb}, {"embedding": c.embedding, **settings, "tokens": tokens}
 
     @property
     def sentence_transformer(self) -> Any:
@@ -277,6 +288,18 @@ class Scorer:
             device = "cuda" if torch.cuda.is_available() else "cpu"
             self._embedder = SentenceTransformer(source, device=device)
         return self._embedder
+
+    def cost(self, names: frozenset[str]) -> dict[str, float | None]:
+        """What computing the features ``names`` cost, summed over their cache entries (each counted
+        once): wall seconds and model tokens; None where an entry predates cost records."""
+        if any(self.costs.get(n) is None for n in names):
+            return {"seconds": None, "tokens": None}
+        entries = {id(c): c for n in names if (c := self.costs[n])}.values()  # confidence, entropy: one
+        tokens = [c.get("tokens") for c in entries]
+        return {
+            "seconds": sum(c["seconds"] for c in entries),
+            "tokens": None if None in tokens else sum(tokens),
+        }
 
     def features(self, pool: Pool, names: frozenset[str] | set[str]) -> Features:
         """Exactly the features named (a strategy's ``required_features()``), each cached."""

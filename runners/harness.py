@@ -38,6 +38,8 @@ class Harness(Protocol):
 
     def feature_reads(self, names: frozenset[str]) -> frozenset[str]: ...
 
+    def feature_cost(self, names: frozenset[str]) -> dict[str, float | None]: ...
+
     def warm_cache(self, pool: Pool, names: frozenset[str]) -> None: ...
 
     def train_and_evaluate(
@@ -78,6 +80,10 @@ class ModelHarness:
 
     def feature_reads(self, names: frozenset[str]) -> frozenset[str]:
         return self.config.scorer.feature_reads(names)
+
+    def feature_cost(self, names: frozenset[str]) -> dict[str, float | None]:
+        """What the features ``names`` cost to compute (after ``features`` loaded them)."""
+        return self.scorer.cost(names)
 
     def warm_cache(self, pool: Pool, names: frozenset[str]) -> None:
         """Compute ``names`` into the feature cache with a scorer of its own, so this harness stays
@@ -165,18 +171,27 @@ def needed_features(cells: list[Cell]) -> frozenset[str]:
     )
 
 
-def _selection(cell: Cell, pool: Pool, harness: Harness) -> tuple[list[int], list[str]]:
-    """The selected indices and what the selection read of the pool (its features' sources included)."""
-    if cell.strategy == BASE:
-        return [], []
-    if cell.strategy == FULL:
-        return list(range(len(pool))), []
+def _selection(cell: Cell, pool: Pool, harness: Harness) -> dict[str, Any]:
+    """The selected indices, what the selection read of the pool (its features' sources included) and
+    what it cost: computing the features (once per pool, however many cells share them) and selecting."""
+    if cell.strategy in (BASE, FULL):
+        picked = [] if cell.strategy == BASE else list(range(len(pool)))
+        return {"picked": picked, "reads": [], "cost": {}}
     strategy = STRATEGIES.build(cell.strategy.name, cell.strategy.params)
     names = strategy.required_features()
-    picked = strategy.select(
-        pool, cell.budget, harness.features(pool, names), np.random.default_rng(cell.seed)
-    )
-    return picked.tolist(), sorted(strategy.information() | harness.feature_reads(names))
+    features = harness.features(pool, names)
+    start = time.perf_counter()
+    picked = strategy.select(pool, cell.budget, features, np.random.default_rng(cell.seed))
+    cost = harness.feature_cost(names)
+    return {
+        "picked": picked.tolist(),
+        "reads": sorted(strategy.information() | harness.feature_reads(names)),
+        "cost": {
+            "scoring_seconds": cost["seconds"],
+            "scoring_tokens": cost["tokens"],
+            "select_seconds": time.perf_counter() - start,
+        },
+    }
 
 
 def run_cell(
@@ -190,7 +205,8 @@ def run_cell(
     """Select, train and evaluate one cell; the record holds the selected uids so anyone can retrain,
     and ``shared`` (what every record of the sweep carries: its configuration and provenance)."""
     start = time.perf_counter()
-    picked, reads = _selection(cell, pool, harness)
+    selection = _selection(cell, pool, harness)
+    picked = selection["picked"]
     uids = [pool.uids[i] for i in picked]
     selected = time.perf_counter()
     result = harness.train_and_evaluate(
@@ -201,7 +217,8 @@ def run_cell(
         "key": cell.key,
         "cell": {"strategy": asdict(cell.strategy), "budget": cell.budget, "seed": cell.seed},
         "pool": {"name": pool.name, "fingerprint": pool.fingerprint(), "size": len(pool)},
-        "selection": {"uids": uids, "hash": content_hash(uids)} | ({"reads": reads} if reads else {}),
+        "selection": {"uids": uids, "hash": content_hash(uids)}
+        | {k: selection[k] for k in ("reads", "cost") if selection[k]},
         "timings": {
             "select_seconds": selected - start,
             "train_evaluate_seconds": time.perf_counter() - selected,

@@ -24,6 +24,7 @@ from benchmark.records import RunRecord
 from benchmark.registry import did_you_mean
 from benchmark.store import git_commit
 from runners.comparison import comparable, comparison_report, control_strategies
+from runners.costs import COSTS_TITLE, format_costs, selection_costs
 from runners.plots import plot_curves, plot_task_heatmap
 from runners.power import metric_signal
 from strategies.base import BASE_MODEL, FULL_POOL, REFERENCES
@@ -260,6 +261,8 @@ def write_report(
     text, warnings_ = comparison_report(frame, baseline)
     if text:
         atomic_write_text(out / "comparison.md", text + "\n")
+    if not (costs := selection_costs(records)).empty:
+        atomic_write_text(out / "costs.md", COSTS_TITLE + "\n\n" + format_costs(costs) + "\n")
     warnings_ = gap_lines(missing_cells(records), failed or []) + warnings_
     if warnings_:  # a partial table, or one that cannot detect a known effect, says so at its top
         table = (out / "table.md").read_text(encoding="utf-8")

@@ -34,6 +34,9 @@ class FakeHarness:
     def feature_reads(self, names: frozenset[str]) -> frozenset[str]:
         return frozenset()
 
+    def feature_cost(self, names: frozenset[str]) -> dict[str, float | None]:
+        return {"seconds": 0.5 * len(names), "tokens": 100 * len(names)}
+
     def warm_cache(self, pool: Pool, names: frozenset[str]) -> None:
         self.warmed = names
 

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,9 +78,10 @@ def test_sources_lists_every_source_with_options(capsys):
     assert "task_level='fine'" in out
 
 
-def test_strategies_lists_every_strategy_with_parameters_and_features(capsys):
+def test_strategies_lists_every_strategy_with_parameters_features_reads_and_compositions(capsys, monkeypatch):
     from strategies import STRATEGIES
 
+    monkeypatch.setenv("COLUMNS", "300")  # one line per row
     assert main(["strategies"]) == 0
     out = capsys.readouterr().out
     for name in STRATEGIES.names():
@@ -87,6 +89,10 @@ def test_strategies_lists_every_strategy_with_parameters_and_features(capsys):
     assert "temperature=1.0" in out
     assert "task_confidence" in out
     assert "longest_prompt" in out  # the example plugin, found through its entry point
+    assert re.search(r"│ random +│ - +│ - +│ nothing +│", out)
+    assert re.search(r"│ task_inverse_confidence within=kcenter +│ base model, prompts, tasks +│", out)
+    assert "task_uniform within=longest_prompt" in out  # a plugin is a picker too
+    assert "within=few_tasks" not in out  # the control is no picker worth listing
 
 
 def test_select_writes_uids_and_finetune_rejects_foreign_selections(tmp_path, capsys):

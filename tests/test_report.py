@@ -293,3 +293,26 @@ def test_tables_name_parameters_mark_oracles_and_know_controls_with_parameters(t
     reads = {r.table_label: r.selection.reads for r in runs if r.cell.budget == 15}
     assert reads == reads_expected()
     assert "uncertainty [oracle]" in format_table(summary_table(frame), 60)
+
+
+def test_records_store_selection_cost_and_the_report_sets_it_against_training(tmp_path, capsys):
+    from runners.cli import main
+    from runners.costs import selection_costs
+
+    store = RunStore(tmp_path / "runs")
+    execute(CONFIG, FakeHarness(), store, progress=False)
+    runs = store.runs()
+    kcenter = next(r for r in runs if r.strategy == "kcenter")
+    assert kcenter.selection.cost["scoring_seconds"] == 0.5  # the fake's price of one feature
+    assert kcenter.selection.cost["scoring_tokens"] == 100
+    assert kcenter.selection.cost["select_seconds"] > 0
+    random = next(r for r in runs if r.strategy == "random")
+    assert random.selection.cost["scoring_seconds"] == 0
+    assert random.selection.cost["scoring_tokens"] == 0
+    assert not next(r for r in runs if r.strategy == "base").selection.cost  # nothing was selected
+    costs = selection_costs(runs)
+    assert list(costs.index) == ["kcenter", "random", "task_uniform"]
+    assert costs.loc["kcenter", "scoring s"] == 0.5
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "report")]) == 0
+    assert "selection / training" in capsys.readouterr().out
+    assert "| kcenter" in (tmp_path / "report" / "costs.md").read_text()

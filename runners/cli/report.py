@@ -18,6 +18,7 @@ from runners.cli.options import (
     writable_folder,
 )
 from runners.comparison import comparison_report
+from runners.costs import COSTS_TITLE, format_costs, selection_costs
 from runners.report import (
     check_evaluator,
     failed_cells,
@@ -46,6 +47,8 @@ def print_report(
     text, _ = comparison_report(frame, baseline)
     if text:
         console.print(text, highlight=False, markup=False)
+    if not (costs := selection_costs(records)).empty:
+        console.print(COSTS_TITLE + "\n" + format_costs(costs), highlight=False, markup=False)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
