@@ -102,7 +102,15 @@ STRATEGIES: ComponentRegistry[Strategy] = ComponentRegistry(
     entry_point_group="selbench.strategies",
     check=_check_strategy,
     builtin_modules=tuple(  # imported on first lookup: two of them load FAISS
-        f"strategies.{m}" for m in ("random_sampling", "kcenter", "diversity", "uncertainty", "task_sampling")
+        f"strategies.{m}"
+        for m in (
+            "random_sampling",
+            "kcenter",
+            "diversity",
+            "uncertainty",
+            "task_sampling",
+            "facility_location",
+        )
     ),
 )
 register_strategy: Callable[[str], Callable[[type[Strategy]], type[Strategy]]] = STRATEGIES.register

@@ -295,3 +295,41 @@ def test_no_builtin_strategy_reads_the_gold_responses():
     from strategies import STRATEGIES
 
     assert not [name for name in STRATEGIES.names() if build_strategy(name).oracle]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(5, 120),
+    budget_share=st.floats(0.05, 1.0),
+    neighbors=st.integers(1, 40),
+    seed=st.integers(0, 99),
+)
+def test_facility_location_lazy_greedy_is_exact_greedy(n, budget_share, neighbors, seed):
+    from strategies.facility_location import knn_similarity_graph, lazy_greedy, objective
+
+    x = np.random.default_rng(seed).standard_normal((n, 6)).astype(np.float32)
+    graph = knn_similarity_graph(x, neighbors)
+    assert graph.nnz <= n * neighbors  # sparse: at most n_neighbors similarities per example
+    budget = max(1, int(budget_share * n))
+    sims, served, exact = graph.toarray(), np.zeros(n), []
+    for _ in range(budget):  # plain greedy, every gain recomputed, lowest index first on ties
+        gains = np.maximum(sims - served[:, None], 0).sum(0)
+        gains[exact] = -1
+        exact.append(int(np.flatnonzero(gains >= gains.max() - 1e-5)[0]))
+        served = np.maximum(served, sims[:, exact[-1]])
+    lazy = lazy_greedy(graph, budget, np.arange(n))
+    assert len(set(lazy.tolist())) == budget
+    assert objective(graph, lazy) == pytest.approx(objective(graph, np.array(exact)), rel=1e-5)
+
+
+def test_facility_location_matches_apricot_on_the_same_sparse_graph():
+    from apricot import FacilityLocationSelection
+
+    from strategies.facility_location import knn_similarity_graph, lazy_greedy, objective
+
+    x = np.random.default_rng(0).standard_normal((800, 16)).astype(np.float32)
+    graph = knn_similarity_graph(x, 20)
+    ours = lazy_greedy(graph, 40, np.arange(800))
+    theirs = np.asarray(FacilityLocationSelection(40, metric="precomputed").fit(graph.T.tocsr()).ranking)
+    assert objective(graph, ours) >= objective(graph, theirs) * (1 - 1e-6)
+    assert np.array_equal(ours, theirs)  # the same greedy: the same order
