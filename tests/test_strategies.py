@@ -136,17 +136,35 @@ def brute_force_kcenter(x: np.ndarray, k: int, first: int) -> list[int]:
     return chosen
 
 
-@pytest.mark.parametrize("clustered", [False, True])
-def test_kcenter_is_exact_farthest_first_traversal(clustered):
+@pytest.mark.parametrize("data", ["low_dim", "clustered", "high_dim"])
+def test_kcenter_is_exact_farthest_first_traversal(data):
+    """Pruning works in low dimensions and on clusters; in 128 dimensions it stops paying, the radii
+    stop being maintained and pruning is retried later: every path gives the exact traversal."""
     rng = np.random.default_rng(0)
-    if clustered:  # triangle-inequality pruning skips most clusters here
+    if data == "clustered":  # triangle-inequality pruning skips most clusters here
         centres = rng.standard_normal((10, 6))
         x = centres[rng.integers(10, size=400)] + 0.05 * rng.standard_normal((400, 6))
     else:
-        x = rng.standard_normal((400, 6))
+        x = rng.standard_normal((400, 6 if data == "low_dim" else 128))
     x = x.astype(np.float32)
-    picked = kcenter_greedy(x, 60, np.random.default_rng(3))
-    assert picked.tolist() == brute_force_kcenter(x.astype(np.float64), 60, int(picked[0]))
+    picked = kcenter_greedy(x, 90, np.random.default_rng(3))
+    assert picked.tolist() == brute_force_kcenter(x.astype(np.float64), 90, int(picked[0]))
+
+
+def test_kcenter_in_float16_storage_keeps_the_covering_radius_within_one_percent():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2000, 96)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+
+    def radius(picked):
+        return np.sqrt(((x[:, None] - x[picked][None]) ** 2).sum(-1).min(1).max())
+
+    exact = kcenter_greedy(x, 50, np.random.default_rng(1))
+    half = kcenter_greedy(x, 50, np.random.default_rng(1), storage="float16")
+    assert len(set(half.tolist())) == 50
+    assert radius(half) == pytest.approx(radius(exact), rel=0.01)
+    with pytest.raises(SelbenchError, match="storage='float8'"):
+        build_strategy("kcenter", {"storage": "float8"})
 
 
 def test_kcenter_with_an_initial_labelled_set():
