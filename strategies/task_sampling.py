@@ -7,6 +7,9 @@ pre-trained model is less confident get more of the budget, with weights proport
 ``task_proportional`` (stratified by task size) share the same allocator. The picker defaults to uniform
 random sampling (the paper's); ``within: kcenter`` covers each task's embedding space instead. A new
 allocation is a registered ``TaskSampling`` subclass: it gets every picker for free.
+
+``groups: clusters`` replaces the task labels by k-means clusters of the prompt embeddings (FAISS,
+``n_clusters``), so every allocation runs on pools without task labels, and the selection reads none.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import faiss
 import numpy as np
 
 from benchmark.errors import SelbenchError
@@ -59,17 +63,46 @@ def allocate(budget: int, sizes: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return counts
 
 
+GROUPS = ("labels", "clusters")
+
+
+def cluster_ids(embeddings: np.ndarray, n_clusters: int, seed: int) -> np.ndarray:
+    """(N,) k-means cluster of each embedding (FAISS, seeded), renumbered 0..C-1 over the non-empty ones."""
+    x = np.ascontiguousarray(embeddings, dtype=np.float32)
+    k = min(n_clusters, len(x))
+    kmeans = faiss.Kmeans(  # the best of 5 random starts: a single start often merges two clear clusters
+        x.shape[1], k, niter=20, nredo=5, seed=seed, min_points_per_centroid=1, max_points_per_centroid=len(x)
+    )
+    kmeans.train(x)
+    _, assigned = kmeans.index.search(x, 1)
+    return np.unique(assigned[:, 0], return_inverse=True)[1].astype(np.int64)
+
+
 class TaskSampling(Strategy):
     """Allocate the budget over tasks by ``task_weights``, then pick within each task with the registered
     strategy ``within`` (parameters ``within_params``), which sees only that task's examples and features.
+    ``groups='clusters'``: ``n_clusters`` k-means clusters of the prompt embeddings are the tasks.
 
-    Subclasses take their own keyword parameters and pass ``within`` and ``within_params`` on."""
+    Subclasses take their own keyword parameters and pass the others on."""
 
     reads = frozenset({"prompts", "tasks"})
 
-    def __init__(self, *, within: str = "random", within_params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        within: str = "random",
+        within_params: Mapping[str, Any] | None = None,
+        groups: str = "labels",
+        n_clusters: int = 16,
+    ) -> None:
+        if groups not in GROUPS:
+            raise SelbenchError(f"strategy {self.name!r} groups={groups!r}: use one of {', '.join(GROUPS)}.")
+        if isinstance(n_clusters, bool) or not isinstance(n_clusters, int) or n_clusters < 1:
+            raise SelbenchError(f"strategy {self.name!r} n_clusters={n_clusters!r}: a positive integer.")
         self.within = within
         self.within_params = within_params
+        self.groups = groups
+        self.n_clusters = n_clusters
         self.picker()  # an unknown picker or parameter fails when the config is read
 
     def picker(self) -> Strategy:
@@ -81,22 +114,33 @@ class TaskSampling(Strategy):
 
     @property
     def stochastic(self) -> bool:  # type: ignore[override]
-        return self.picker().stochastic
+        return self.groups == "clusters" or self.picker().stochastic
+
+    def allocation_features(self) -> frozenset[str]:
+        """What the allocation itself reads with task labels (``requires``); with clusters, override."""
+        return self.requires
 
     def required_features(self) -> frozenset[str]:
-        return self.requires | self.picker().required_features()
+        own = self.allocation_features() | ({"embeddings"} if self.groups == "clusters" else set())
+        return own | self.picker().required_features()
 
     def information(self) -> frozenset[str]:
-        return super().information() | self.picker().information()
+        own = super().information() - ({"tasks"} if self.groups == "clusters" else set())
+        return own | self.picker().information()
 
     @abstractmethod
-    def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
-        """(T,) positive weights aligned with ``pool.tasks``."""
+    def task_weights(self, task_ids: np.ndarray, tasks: tuple[str, ...], features: Features) -> np.ndarray:
+        """(T,) positive weights of ``tasks`` (task labels, or clusters), ``task_ids`` each example's."""
 
     def _select(self, pool: Pool, budget: int, features: Features, rng: np.random.Generator) -> np.ndarray:
-        task_ids = pool.task_ids()
-        sizes = np.bincount(task_ids, minlength=len(pool.tasks))
-        counts = allocate(budget, sizes, self.task_weights(pool, features))
+        if self.groups == "clusters":
+            embeddings = features.require("embeddings", pool, f"strategy {self.name!r} groups='clusters'")
+            task_ids = cluster_ids(embeddings, self.n_clusters, int(rng.integers(2**31 - 1)))
+            tasks = tuple(f"cluster_{i}" for i in range(task_ids.max() + 1))
+        else:
+            task_ids, tasks = pool.task_ids(), pool.tasks
+        sizes = np.bincount(task_ids, minlength=len(tasks))
+        counts = allocate(budget, sizes, self.task_weights(task_ids, tasks, features))
         picker = self.picker()
         picked = []
         for task, count in enumerate(counts):
@@ -126,31 +170,41 @@ class TaskInverseConfidence(TaskSampling):
         temperature: float = 1.0,
         within: str = "random",
         within_params: Mapping[str, Any] | None = None,
+        groups: str = "labels",
+        n_clusters: int = 16,
     ) -> None:
         if not temperature > 0:
             raise SelbenchError(f"task_inverse_confidence temperature={temperature!r}: must be positive.")
         self.temperature = temperature
-        super().__init__(within=within, within_params=within_params)
+        super().__init__(within=within, within_params=within_params, groups=groups, n_clusters=n_clusters)
 
-    def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
-        by_task = features.require("task_confidence", pool, "task_inverse_confidence")
-        return inverse_confidence_weights(np.array([by_task[t] for t in pool.tasks]), self.temperature)
+    def allocation_features(self) -> frozenset[str]:
+        # a cluster's confidence is its examples' mean: there is no sample per task label to score
+        return frozenset({"confidence"}) if self.groups == "clusters" else self.requires
+
+    def task_weights(self, task_ids: np.ndarray, tasks: tuple[str, ...], features: Features) -> np.ndarray:
+        if self.groups == "clusters":
+            sizes = np.bincount(task_ids, minlength=len(tasks))
+            mean = np.bincount(task_ids, weights=features.confidence, minlength=len(tasks)) / sizes
+        else:
+            mean = np.array([features.task_confidence[t] for t in tasks])
+        return inverse_confidence_weights(mean, self.temperature)
 
 
 @register_strategy("task_uniform")
 class TaskUniform(TaskSampling):
     """The same number of examples from every task (as far as task sizes allow)."""
 
-    def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
-        return np.ones(len(pool.tasks))
+    def task_weights(self, task_ids: np.ndarray, tasks: tuple[str, ...], features: Features) -> np.ndarray:
+        return np.ones(len(tasks))
 
 
 @register_strategy("task_proportional")
 class TaskProportional(TaskSampling):
     """Stratified sampling: each task's share of the budget equals its share of the pool."""
 
-    def task_weights(self, pool: Pool, features: Features) -> np.ndarray:
-        return np.bincount(pool.task_ids(), minlength=len(pool.tasks)).astype(np.float64)
+    def task_weights(self, task_ids: np.ndarray, tasks: tuple[str, ...], features: Features) -> np.ndarray:
+        return np.bincount(task_ids, minlength=len(tasks)).astype(np.float64)
 
 
 @register_strategy("few_tasks")

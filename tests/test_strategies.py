@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -237,7 +239,8 @@ def test_task_strategies_pick_within_tasks_as_before_the_composition():
     for name in ("task_uniform", "task_proportional", "task_inverse_confidence"):
         strategy = build_strategy(name)
         for budget, seed in [(1, 0), (5, 1), (17, 2), (40, 3), (68, 4)]:
-            counts = allocate(budget, np.bincount(task_ids), strategy.task_weights(pool, features))
+            weights = strategy.task_weights(task_ids, pool.tasks, features)
+            counts = allocate(budget, np.bincount(task_ids), weights)
             rng = np.random.default_rng(seed)
             before = [
                 rng.choice(np.flatnonzero(task_ids == t), size=int(c), replace=False)
@@ -351,3 +354,24 @@ def test_facility_location_matches_apricot_on_the_same_sparse_graph():
     theirs = np.asarray(FacilityLocationSelection(40, metric="precomputed").fit(graph.T.tocsr()).ranking)
     assert objective(graph, ours) >= objective(graph, theirs) * (1 - 1e-6)
     assert np.array_equal(ours, theirs)  # the same greedy: the same order
+
+
+def test_clustered_pseudo_tasks_need_no_labels_and_find_separated_tasks():
+    """Tasks whose prompts form separate clusters: k-means clusters stand in for the labels, and the
+    selection never reads a label (the pool view would raise)."""
+    pool = make_pool({"a": 20, "b": 10, "c": 6})
+    rng = np.random.default_rng(0)
+    centres = 10 * rng.standard_normal((3, 8))
+    embeddings = (centres[pool.task_ids()] + 0.1 * rng.standard_normal((len(pool), 8))).astype(np.float32)
+    features = dataclasses.replace(make_features(pool), embeddings=embeddings)
+    composed = build_strategy("task_uniform", {"groups": "clusters", "n_clusters": 3})
+    assert composed.information() == {"prompts"}
+    assert composed.required_features() == {"embeddings"}
+    picked = composed.select(pool, 9, features, np.random.default_rng(1))
+    assert sorted(np.bincount(pool.task_ids()[picked]).tolist()) == [3, 3, 3]
+    inverse = build_strategy("task_inverse_confidence", {"groups": "clusters", "n_clusters": 3})
+    assert inverse.required_features() == {"embeddings", "confidence"}
+    assert inverse.information() == {"prompts", "base_model"}
+    assert len(inverse.select(pool, 12, features, np.random.default_rng(1))) == 12
+    with pytest.raises(SelbenchError, match="groups='topics'"):
+        build_strategy("task_uniform", {"groups": "topics"})
