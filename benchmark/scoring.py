@@ -104,6 +104,29 @@ def reference_confidence(
     return scores.mean_prob, scores.mean_entropy, sum(map(len, prompt_ids)) + sum(map(len, response_ids))
 
 
+def prompt_log_likelihood(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    *,
+    max_prompt_tokens: int,
+    batch_size: int,
+    progress: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Mean log-likelihood per token of each prompt's text (its first ``max_prompt_tokens`` tokens, no
+    chat template) after the tokenizer's BOS token, else its EOS: minus the log of its perplexity. And
+    the tokens read."""
+    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    ids = [
+        t[:max_prompt_tokens] or [start] for t in tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    ]
+    scores = score_continuations(
+        model, tokenizer, [[start]] * len(ids), ids, batch_size=batch_size, progress=progress
+    )
+    lengths = np.array([len(t) for t in ids])
+    return scores.sum_logprob / lengths, int(lengths.sum()) + len(ids)
+
+
 @torch.inference_mode()
 def lm_mean_pool_embeddings(
     model: Any,
@@ -234,6 +257,29 @@ class Scorer:
         self.costs["task_confidence"] = meta.get("cost")
         return TaskConfidence(pool.tasks, arrays["mean"], arrays["stderr"], arrays["n"])
 
+    def prompt_logprob(self, pool: Pool) -> np.ndarray:
+        """(N,) mean log-likelihood per prompt token under the model (perplexity selection)."""
+        c = self.config
+        settings = {k: v for k, v in self._model_settings().items() if k in ("model", "device", "dtype")}
+        key = self._key("prompt_logprob", pool, max_prompt_tokens=c.max_prompt_tokens, **settings)
+
+        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+            model, tokenizer = self.lm
+            prompts = [ex.prompt for ex in pool.examples]
+            values, tokens = prompt_log_likelihood(
+                model,
+                tokenizer,
+                prompts,
+                max_prompt_tokens=c.max_prompt_tokens,
+                batch_size=c.batch_size,
+                progress=c.progress,
+            )
+            return {"prompt_logprob": values}, self.provenance() | {"tokens": tokens}
+
+        arrays, meta = self.cache.get_or_compute(key, compute, f"prompt log-likelihood of pool {pool.name}")
+        self.costs["prompt_logprob"] = meta.get("cost")
+        return arrays["prompt_logprob"]
+
     def embeddings(self, pool: Pool) -> np.ndarray:
         """(N, d) float32 L2-normalised embeddings of the prompts."""
         c = self.config
@@ -315,4 +361,6 @@ class Scorer:
             values["task_confidence"] = self.task_confidence(pool).as_dict()
         if "embeddings" in names:
             values["embeddings"] = self.embeddings(pool)
+        if "prompt_logprob" in names:
+            values["prompt_logprob"] = self.prompt_logprob(pool)
         return Features(**values)

@@ -127,6 +127,7 @@ class Features:
     entropy: np.ndarray | None = None  # (N,) mean token entropy of that answer, in nats
     embeddings: np.ndarray | None = None  # (N, d) float32, L2-normalised rows
     task_confidence: dict[str, float] | None = None
+    prompt_logprob: np.ndarray | None = None  # (N,) mean log-likelihood per prompt token: -log perplexity
 
     def require(self, name: str, pool: Pool, who: str) -> np.ndarray | dict[str, float]:
         """Feature ``name``, checked against ``pool``; missing or misaligned is an error naming it."""
@@ -151,4 +152,6 @@ class Features:
 
 
 FEATURE_NAMES = frozenset(f.name for f in fields(Features))
-BASE_MODEL_FEATURES = frozenset({"confidence", "entropy", "task_confidence"})  # the scored model's outputs
+BASE_MODEL_FEATURES = frozenset(
+    {"confidence", "entropy", "task_confidence", "prompt_logprob"}
+)  # the scored model's outputs

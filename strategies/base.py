@@ -110,6 +110,7 @@ STRATEGIES: ComponentRegistry[Strategy] = ComponentRegistry(
             "uncertainty",
             "task_sampling",
             "facility_location",
+            "perplexity",
         )
     ),
 )

@@ -57,6 +57,7 @@ def make_features(
         entropy=rng.uniform(0.0, 3.0, n),
         embeddings=embeddings,
         task_confidence={t: float(confidence[task_ids == i].mean()) for i, t in enumerate(pool.tasks)},
+        prompt_logprob=np.full(n, -2.0) if equal_confidence else rng.uniform(-6.0, -0.5, n),
     )
 
 

@@ -18,7 +18,6 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import faiss
 import numpy as np
 
 from benchmark.errors import SelbenchError
@@ -68,6 +67,8 @@ GROUPS = ("labels", "clusters")
 
 def cluster_ids(embeddings: np.ndarray, n_clusters: int, seed: int) -> np.ndarray:
     """(N,) k-means cluster of each embedding (FAISS, seeded), renumbered 0..C-1 over the non-empty ones."""
+    import faiss  # here: the task strategies register without loading FAISS (`selbench --help` stays fast)
+
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
     k = min(n_clusters, len(x))
     kmeans = faiss.Kmeans(  # the best of 5 random starts: a single start often merges two clear clusters

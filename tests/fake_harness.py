@@ -29,6 +29,7 @@ class FakeHarness:
             entropy=1 - conf,
             embeddings=emb / np.linalg.norm(emb, axis=1, keepdims=True),
             task_confidence={t: float(conf[ids == i].mean()) for i, t in enumerate(pool.tasks)},
+            prompt_logprob=np.log(conf),
         )
 
     def feature_reads(self, names: frozenset[str]) -> frozenset[str]:

@@ -95,4 +95,5 @@ def test_an_entry_wanted_by_two_processes_at_once_is_computed_once(tmp_path):
     for t in threads:
         t.join()
     assert len(calls) == 1
-    assert [r["x"].tolist() for r in results] == [[0.0, 1.0, 2.0]] * 2
+    assert [arrays["x"].tolist() for arrays, _ in results] == [[0.0, 1.0, 2.0]] * 2
+    assert [meta["cost"]["seconds"] >= 0.3 for _, meta in results] == [True, True]  # the one computation's

@@ -59,7 +59,7 @@ class CountingScorer(Scorer):
     def _confidence_of(self, pool, indices):
         CountingScorer.calls += 1
         values = np.array([len(pool.examples[i].prompt) % 7 / 7 for i in indices])
-        return values, 1 - values
+        return values, 1 - values, 10 * len(indices)  # (confidence, entropy, tokens)
 
 
 def test_second_call_returns_from_cache_without_loading_the_model(pool, tmp_path):
@@ -73,6 +73,9 @@ def test_second_call_returns_from_cache_without_loading_the_model(pool, tmp_path
     np.testing.assert_array_equal(again.confidence(pool)[0], conf)
     assert CountingScorer.calls == 2
     assert again._lm is None  # the model was never loaded
+    cost = again.cost(frozenset({"confidence", "entropy", "task_confidence"}))  # from the cache entries
+    assert cost["tokens"] == 10 * len(pool) + 10 * 5 * len(pool.tasks)
+    assert cost["seconds"] >= 0
     np.testing.assert_array_equal(first.mean, second.mean)
     assert first.n.tolist() == [5, 5, 5]
     assert np.all(first.stderr >= 0)
@@ -114,6 +117,11 @@ def test_scores_in_another_precision_are_another_cache_entry(pool, tmp_path):
 
 class FakeEmbedder:
     calls = 0
+    max_seq_length = 8
+
+    @staticmethod
+    def tokenizer(prompts, **kwargs):  # as sentence-transformers' tokenizer: token ids per prompt
+        return {"input_ids": [p.split()[: kwargs["max_length"]] for p in prompts]}
 
     def encode(self, prompts, **kwargs):
         FakeEmbedder.calls += 1

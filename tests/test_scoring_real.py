@@ -10,6 +10,7 @@ from benchmark.scoring import (
     ScorerConfig,
     generation_confidence,
     lm_mean_pool_embeddings,
+    prompt_log_likelihood,
     reference_confidence,
 )
 from benchmark.types import Pool
@@ -123,3 +124,15 @@ def test_a_damaged_model_cache_is_recomputed_and_said(tmp_path, caplog):
     assert "does not match its checksums; recomputing it" in caplog.text
     assert cache_is_sound(folder)
     assert model is not None
+
+
+def test_prompt_log_likelihood_ranks_fluent_text_above_scrambled_text(lm):
+    fluent = ["The cat sat on the mat and looked out of the window.", "Paris is the capital of France."]
+    scrambled = ["".join(sorted(text, key=lambda ch: (ord(ch) * 7919) % 101)) for text in fluent]
+    values, tokens = prompt_log_likelihood(*lm, fluent + scrambled, max_prompt_tokens=64, batch_size=4)
+    assert values.shape == (4,)
+    assert np.all(values < 0)
+    assert values[:2].min() > values[2:].max() + 1.0  # over a nat per token apart
+    one_by_one = [prompt_log_likelihood(*lm, [p], max_prompt_tokens=64, batch_size=1)[0][0] for p in fluent]
+    np.testing.assert_allclose(values[:2], one_by_one, atol=1e-4)  # padding does not change a score
+    assert tokens > 4 * 5

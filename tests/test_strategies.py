@@ -375,3 +375,20 @@ def test_clustered_pseudo_tasks_need_no_labels_and_find_separated_tasks():
     assert len(inverse.select(pool, 12, features, np.random.default_rng(1))) == 12
     with pytest.raises(SelbenchError, match="groups='topics'"):
         build_strategy("task_uniform", {"groups": "topics"})
+
+
+def test_perplexity_bands():
+    pool = make_pool({"a": 9})
+    logprob = np.array([-1.0, -5.0, -3.0, -2.0, -4.0, -6.0, -0.5, -3.5, -2.5])
+    features = dataclasses.replace(make_features(pool), prompt_logprob=logprob)
+
+    def pick(band, budget=3):
+        strategy = build_strategy("perplexity", {"band": band})
+        return strategy.select(pool, budget, features, np.random.default_rng(0)).tolist()
+
+    assert pick("low") == [6, 0, 3]  # the most likely prompts: lowest perplexity
+    assert pick("high") == [5, 1, 4]
+    assert pick("middle") == [2, 7, 8]  # closest to the median -3.0 (ties by the seed)
+    assert build_strategy("perplexity").information() == {"prompts", "base_model"}
+    with pytest.raises(SelbenchError, match="band='mid'"):
+        build_strategy("perplexity", {"band": "mid"})

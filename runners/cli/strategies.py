@@ -13,7 +13,6 @@ from runners.cli.options import (
     parameters,
 )
 from strategies import STRATEGIES, Strategy
-from strategies.task_sampling import TaskSampling
 
 
 def _reads(strategy: Strategy | type[Strategy]) -> str:
@@ -36,6 +35,8 @@ def _default_instance(cls: type[Strategy]) -> Strategy | None:
 def run(args: argparse.Namespace, console: Console) -> int:
     """List every registered strategy (entry-point plugins included) with its parameters, features and
     what it reads, then every allocation x within-task picker composition."""
+    from strategies.task_sampling import TaskSampling
+
     table = Table(title="selection strategies")
     table.add_column("strategy", no_wrap=True)
     for column in ("parameters (defaults)", "requires", "reads", "description"):
