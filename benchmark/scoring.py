@@ -127,6 +127,34 @@ def prompt_log_likelihood(
     return scores.sum_logprob / lengths, int(lengths.sum()) + len(ids)
 
 
+def instruction_following_difficulty(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    responses: list[str],
+    *,
+    max_prompt_tokens: int,
+    max_response_tokens: int,
+    batch_size: int,
+    progress: bool = False,
+) -> tuple[np.ndarray, int]:
+    """IFD (Li et al., NAACL 2024): the gold response's loss after its prompt divided by its loss alone
+    (after the BOS, else EOS, token), over its first ``max_response_tokens`` tokens. Below 1 the prompt
+    helps; near 1 the response is hard to follow from it. And the tokens read. Reads the gold responses."""
+    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    prompt_ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
+    texts = [format_response(tokenizer, r) for r in responses]
+    response_ids = [t[:max_response_tokens] for t in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    after_prompt = score_continuations(
+        model, tokenizer, prompt_ids, response_ids, batch_size=batch_size, progress=progress
+    )
+    alone = score_continuations(
+        model, tokenizer, [[start]] * len(prompts), response_ids, batch_size=batch_size, progress=progress
+    )
+    tokens = sum(map(len, prompt_ids)) + 2 * sum(map(len, response_ids)) + len(prompts)
+    return after_prompt.sum_logprob / np.minimum(alone.sum_logprob, -1e-9), tokens
+
+
 @torch.inference_mode()
 def lm_mean_pool_embeddings(
     model: Any,
@@ -280,6 +308,32 @@ class Scorer:
         self.costs["prompt_logprob"] = meta.get("cost")
         return arrays["prompt_logprob"]
 
+    def ifd(self, pool: Pool) -> np.ndarray:
+        """(N,) instruction-following difficulty of every example: reads the gold responses (an oracle)."""
+        c = self.config
+        settings = {k: v for k, v in self._model_settings().items() if k in ("model", "device", "dtype")}
+        key = self._key(
+            "ifd", pool, max_prompt_tokens=c.max_prompt_tokens, max_new_tokens=c.max_new_tokens, **settings
+        )
+
+        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+            model, tokenizer = self.lm
+            values, tokens = instruction_following_difficulty(
+                model,
+                tokenizer,
+                [ex.prompt for ex in pool.examples],
+                [ex.response for ex in pool.examples],
+                max_prompt_tokens=c.max_prompt_tokens,
+                max_response_tokens=c.max_new_tokens,
+                batch_size=c.batch_size,
+                progress=c.progress,
+            )
+            return {"ifd": values}, self.provenance() | {"tokens": tokens}
+
+        arrays, meta = self.cache.get_or_compute(key, compute, f"IFD of pool {pool.name}")
+        self.costs["ifd"] = meta.get("cost")
+        return arrays["ifd"]
+
     def embeddings(self, pool: Pool) -> np.ndarray:
         """(N, d) float32 L2-normalised embeddings of the prompts."""
         c = self.config
@@ -363,4 +417,6 @@ class Scorer:
             values["embeddings"] = self.embeddings(pool)
         if "prompt_logprob" in names:
             values["prompt_logprob"] = self.prompt_logprob(pool)
+        if "ifd" in names:
+            values["ifd"] = self.ifd(pool)
         return Features(**values)

@@ -128,6 +128,7 @@ class Features:
     embeddings: np.ndarray | None = None  # (N, d) float32, L2-normalised rows
     task_confidence: dict[str, float] | None = None
     prompt_logprob: np.ndarray | None = None  # (N,) mean log-likelihood per prompt token: -log perplexity
+    ifd: np.ndarray | None = None  # (N,) instruction-following difficulty: reads the gold responses
 
     def require(self, name: str, pool: Pool, who: str) -> np.ndarray | dict[str, float]:
         """Feature ``name``, checked against ``pool``; missing or misaligned is an error naming it."""
@@ -152,6 +153,6 @@ class Features:
 
 
 FEATURE_NAMES = frozenset(f.name for f in fields(Features))
-BASE_MODEL_FEATURES = frozenset(
-    {"confidence", "entropy", "task_confidence", "prompt_logprob"}
-)  # the scored model's outputs
+# the scored model's outputs, and those computed from the gold responses (whoever reads one is an oracle)
+BASE_MODEL_FEATURES = frozenset({"confidence", "entropy", "task_confidence", "prompt_logprob", "ifd"})
+RESPONSE_FEATURES = frozenset({"ifd"})

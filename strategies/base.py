@@ -10,7 +10,7 @@ import numpy as np
 
 from benchmark.errors import SelbenchError
 from benchmark.registry import Component, ComponentRegistry
-from benchmark.types import BASE_MODEL_FEATURES, FEATURE_NAMES, READS, Features, Pool
+from benchmark.types import BASE_MODEL_FEATURES, FEATURE_NAMES, READS, RESPONSE_FEATURES, Features, Pool
 
 
 class Strategy(Component, ABC):
@@ -36,9 +36,10 @@ class Strategy(Component, ABC):
 
     def information(self) -> frozenset[str]:
         """Everything this instance reads, of ``READS``: its declared ``reads`` plus what its features
-        come from (the base model's outputs; task confidence is per task label)."""
+        come from (the base model's outputs, gold responses; task confidence is per task label)."""
         features = self.required_features()
         derived = {"base_model"} if features & BASE_MODEL_FEATURES else set()
+        derived |= {"responses"} if features & RESPONSE_FEATURES else set()
         return self.reads | derived | ({"tasks"} if "task_confidence" in features else set())
 
     @property
@@ -111,6 +112,7 @@ STRATEGIES: ComponentRegistry[Strategy] = ComponentRegistry(
             "task_sampling",
             "facility_location",
             "perplexity",
+            "ifd",
         )
     ),
 )

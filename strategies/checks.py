@@ -58,6 +58,7 @@ def make_features(
         embeddings=embeddings,
         task_confidence={t: float(confidence[task_ids == i].mean()) for i, t in enumerate(pool.tasks)},
         prompt_logprob=np.full(n, -2.0) if equal_confidence else rng.uniform(-6.0, -0.5, n),
+        ifd=np.full(n, 0.8) if equal_confidence else rng.uniform(0.3, 1.2, n),
     )
 
 

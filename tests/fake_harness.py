@@ -30,6 +30,7 @@ class FakeHarness:
             embeddings=emb / np.linalg.norm(emb, axis=1, keepdims=True),
             task_confidence={t: float(conf[ids == i].mean()) for i, t in enumerate(pool.tasks)},
             prompt_logprob=np.log(conf),
+            ifd=conf + 0.3,
         )
 
     def feature_reads(self, names: frozenset[str]) -> frozenset[str]:

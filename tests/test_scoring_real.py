@@ -9,6 +9,7 @@ from benchmark.scoring import (
     Scorer,
     ScorerConfig,
     generation_confidence,
+    instruction_following_difficulty,
     lm_mean_pool_embeddings,
     prompt_log_likelihood,
     reference_confidence,
@@ -136,3 +137,15 @@ def test_prompt_log_likelihood_ranks_fluent_text_above_scrambled_text(lm):
     one_by_one = [prompt_log_likelihood(*lm, [p], max_prompt_tokens=64, batch_size=1)[0][0] for p in fluent]
     np.testing.assert_allclose(values[:2], one_by_one, atol=1e-4)  # padding does not change a score
     assert tokens > 4 * 5
+
+
+def test_ifd_is_lower_when_the_prompt_fits_its_response(lm, synthetic):
+    """The prompt helps predict its own gold response more than another task's (matched below mismatched)."""
+    examples = synthetic[::4]
+    prompts, responses = [e.prompt for e in examples], [e.response for e in examples]
+    settings = {"max_prompt_tokens": 128, "max_response_tokens": 8, "batch_size": 8}
+    matched, tokens = instruction_following_difficulty(*lm, prompts, responses, **settings)
+    mismatched, _ = instruction_following_difficulty(*lm, prompts, responses[::-1], **settings)
+    assert np.all(matched > 0)
+    assert matched.mean() < mismatched.mean()
+    assert tokens > 0

@@ -312,10 +312,20 @@ def test_a_strategy_that_declares_responses_reads_them_and_is_an_oracle():
     assert build_strategy("task_uniform", {"within": "random"}).information() == {"prompts", "tasks"}
 
 
-def test_no_builtin_strategy_reads_the_gold_responses():
+def test_the_only_builtin_oracle_is_ifd():
     from strategies import STRATEGIES
 
-    assert not [name for name in STRATEGIES.names() if build_strategy(name).oracle]
+    assert [name for name in STRATEGIES.names() if build_strategy(name).oracle] == ["ifd"]
+    assert build_strategy("ifd").information() == {"prompts", "base_model", "responses"}
+    composed = build_strategy("task_uniform", {"within": "ifd"})  # an oracle picker makes an oracle
+    assert composed.oracle
+
+
+def test_ifd_takes_the_hardest_to_follow_below_the_cap_first():
+    pool = make_pool({"a": 6})
+    features = dataclasses.replace(make_features(pool), ifd=np.array([0.5, 1.3, 0.9, 0.2, 0.95, 1.0]))
+    picked = build_strategy("ifd").select(pool, 5, features, np.random.default_rng(0))
+    assert picked.tolist() == [4, 2, 0, 3, 1]  # below 1 by IFD descending, then the rest by IFD
 
 
 @settings(max_examples=25, deadline=None)
