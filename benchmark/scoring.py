@@ -1,6 +1,8 @@
-"""The scorer: label-free features of a pool (model confidence, embeddings), batched and cached by content.
+"""The scorer: features of a pool (model confidence, embeddings, perplexity, IFD), cached by content.
 
-Features are computed once per (pool, model, settings) and shared by every strategy, budget and seed.
+Features are computed once per (pool, model, settings) and shared by every strategy, budget and seed;
+each cache entry records what computing it cost (seconds, tokens), so every cell can report its
+selection cost. The model-level computations live in ``benchmark.model_scores``.
 Confidence is label-free by default: the model answers each prompt greedily and its confidence is the
 mean probability of its own answer tokens (the responses are what annotation buys, so a selection
 method may not look at them). ``confidence='reference'`` scores the gold response instead, an oracle
@@ -11,16 +13,22 @@ method never pays for a pass over the whole pool.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from benchmark.cache import FeatureCache
 from benchmark.errors import SelbenchError
-from benchmark.inference import greedy_generate, score_continuations
+from benchmark.model_scores import (
+    generation_confidence,
+    instruction_following_difficulty,
+    lm_mean_pool_embeddings,
+    prompt_log_likelihood,
+    reference_confidence,
+)
 from benchmark.models import (
     cache_root,
     device_and_dtype,
@@ -29,7 +37,7 @@ from benchmark.models import (
     minilm_dir,
     resolve_model,
 )
-from benchmark.prompting import format_response, left_pad, length_batches, tokenize_prompts
+from benchmark.prompting import tokenize_prompts
 from benchmark.settings import ScorerConfig
 from benchmark.types import FEATURE_NAMES, Features, Pool
 
@@ -47,136 +55,6 @@ class TaskConfidence:
 
     def as_dict(self) -> dict[str, float]:
         return dict(zip(self.tasks, self.mean.tolist(), strict=True))
-
-
-def scoring_prompts(tokenizer: Any, prompts: list[str], max_prompt_tokens: int) -> list[list[int]]:
-    """Prompt token ids for scoring; the prompts cut to fit (their middle removed) are counted in the log."""
-    tokens = tokenize_prompts(tokenizer, prompts, max_prompt_tokens)
-    if tokens.truncated:
-        log.warning(
-            "scoring: %d of %d prompts longer than max_prompt_tokens=%d lost the middle of their text",
-            tokens.truncated,
-            len(prompts),
-            max_prompt_tokens,
-        )
-    return tokens.ids
-
-
-def generation_confidence(
-    model: Any,
-    tokenizer: Any,
-    prompts: list[str],
-    *,
-    max_new_tokens: int,
-    max_prompt_tokens: int,
-    batch_size: int,
-    progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(confidence, entropy) per prompt: the mean probability and the mean entropy (nats) of the tokens
-    the model generates greedily, up to and including its first EOS; and the tokens read and generated."""
-    ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
-    out = greedy_generate(
-        model, tokenizer, ids, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress
-    )
-    tokens = sum(map(len, ids)) + sum(map(len, out.tokens))
-    return out.scores.mean_prob, out.scores.mean_entropy, tokens
-
-
-def reference_confidence(
-    model: Any,
-    tokenizer: Any,
-    prompts: list[str],
-    responses: list[str],
-    *,
-    max_new_tokens: int,
-    max_prompt_tokens: int,
-    batch_size: int,
-    progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(confidence, entropy) of the gold responses, teacher-forced: over their first ``max_new_tokens``
-    tokens (EOS included); and the tokens read."""
-    prompt_ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
-    texts = [format_response(tokenizer, r) for r in responses]
-    response_ids = [ids[:max_new_tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    scores = score_continuations(
-        model, tokenizer, prompt_ids, response_ids, batch_size=batch_size, progress=progress
-    )
-    return scores.mean_prob, scores.mean_entropy, sum(map(len, prompt_ids)) + sum(map(len, response_ids))
-
-
-def prompt_log_likelihood(
-    model: Any,
-    tokenizer: Any,
-    prompts: list[str],
-    *,
-    max_prompt_tokens: int,
-    batch_size: int,
-    progress: bool = False,
-) -> tuple[np.ndarray, int]:
-    """Mean log-likelihood per token of each prompt's text (its first ``max_prompt_tokens`` tokens, no
-    chat template) after the tokenizer's BOS token, else its EOS: minus the log of its perplexity. And
-    the tokens read."""
-    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-    ids = [
-        t[:max_prompt_tokens] or [start] for t in tokenizer(prompts, add_special_tokens=False)["input_ids"]
-    ]
-    scores = score_continuations(
-        model, tokenizer, [[start]] * len(ids), ids, batch_size=batch_size, progress=progress
-    )
-    lengths = np.array([len(t) for t in ids])
-    return scores.sum_logprob / lengths, int(lengths.sum()) + len(ids)
-
-
-def instruction_following_difficulty(
-    model: Any,
-    tokenizer: Any,
-    prompts: list[str],
-    responses: list[str],
-    *,
-    max_prompt_tokens: int,
-    max_response_tokens: int,
-    batch_size: int,
-    progress: bool = False,
-) -> tuple[np.ndarray, int]:
-    """IFD (Li et al., NAACL 2024): the gold response's loss after its prompt divided by its loss alone
-    (after the BOS, else EOS, token), over its first ``max_response_tokens`` tokens. Below 1 the prompt
-    helps; near 1 the response is hard to follow from it. And the tokens read. Reads the gold responses."""
-    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-    prompt_ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
-    texts = [format_response(tokenizer, r) for r in responses]
-    response_ids = [t[:max_response_tokens] for t in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    after_prompt = score_continuations(
-        model, tokenizer, prompt_ids, response_ids, batch_size=batch_size, progress=progress
-    )
-    alone = score_continuations(
-        model, tokenizer, [[start]] * len(prompts), response_ids, batch_size=batch_size, progress=progress
-    )
-    tokens = sum(map(len, prompt_ids)) + 2 * sum(map(len, response_ids)) + len(prompts)
-    return after_prompt.sum_logprob / np.minimum(alone.sum_logprob, -1e-9), tokens
-
-
-@torch.inference_mode()
-def lm_mean_pool_embeddings(
-    model: Any,
-    tokenizer: Any,
-    prompts: list[str],
-    *,
-    max_prompt_tokens: int,
-    batch_size: int,
-    progress: bool = False,
-) -> np.ndarray:
-    """L2-normalised mean of the causal LM's last hidden states over each formatted prompt."""
-    ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
-    out = np.empty((len(prompts), model.config.hidden_size), dtype=np.float32)
-    for batch in tqdm(
-        list(length_batches([len(s) for s in ids], batch_size)), desc="lm embeddings", disable=not progress
-    ):
-        inputs = left_pad([ids[i] for i in batch], tokenizer.pad_token_id, model.device)
-        hidden = model(**inputs, output_hidden_states=True, logits_to_keep=1).hidden_states[-1].float()
-        mask = inputs["attention_mask"][..., None].float()
-        pooled = (hidden * mask).sum(1) / mask.sum(1)
-        out[batch] = torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
-    return out
 
 
 def task_sample(pool: Pool, k: int, seed: int) -> np.ndarray:
@@ -222,9 +100,6 @@ class Scorer:
         }
         return {"model": self.resolved.provenance, "scorer": settings}
 
-    def _key(self, kind: str, pool: Pool, **settings: Any) -> str:
-        return self.cache.key(kind=kind, pool=pool.fingerprint(), **settings)
-
     def _model_settings(self) -> dict[str, Any]:
         c = self.config
         device, dtype = device_and_dtype(c.model)  # scores in bfloat16 differ from float32 ones
@@ -252,24 +127,45 @@ class Scorer:
             return reference_confidence(model, tokenizer, prompts, responses, **common)
         return generation_confidence(model, tokenizer, prompts, **common)
 
+    def _cached(
+        self,
+        kind: str,
+        pool: Pool,
+        settings: dict[str, Any],
+        compute: Callable[[], tuple[dict[str, np.ndarray], int, dict[str, Any]]],
+        features: tuple[str, ...],
+    ) -> dict[str, np.ndarray]:
+        """The cache entry ``kind`` of ``pool`` under ``settings`` (its key), computed by ``compute``
+        (arrays, tokens read, meta) when absent; its cost is recorded for ``features``."""
+
+        def entry() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+            arrays, tokens, meta = compute()
+            return arrays, meta | {"tokens": tokens}
+
+        key = self.cache.key(kind=kind, pool=pool.fingerprint(), **settings)
+        arrays, meta = self.cache.get_or_compute(key, entry, f"{kind} of pool {pool.name}")
+        for name in features:
+            self.costs[name] = meta.get("cost")
+        return arrays
+
+    def _lm_settings(self) -> dict[str, Any]:
+        return {k: v for k, v in self._model_settings().items() if k in ("model", "device", "dtype")}
+
     def confidence(self, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
         """(confidence, entropy) of every example of the pool."""
-        key = self._key("confidence", pool, **self._model_settings())
 
-        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        def compute() -> tuple[dict[str, np.ndarray], int, dict[str, Any]]:
             confidence, entropy, tokens = self._confidence_of(pool, np.arange(len(pool)))
-            return {"confidence": confidence, "entropy": entropy}, self.provenance() | {"tokens": tokens}
+            return {"confidence": confidence, "entropy": entropy}, tokens, self.provenance()
 
-        arrays, meta = self.cache.get_or_compute(key, compute, f"confidence of pool {pool.name}")
-        self.costs["confidence"] = self.costs["entropy"] = meta.get("cost")
+        arrays = self._cached("confidence", pool, self._model_settings(), compute, ("confidence", "entropy"))
         return arrays["confidence"], arrays["entropy"]
 
     def task_confidence(self, pool: Pool) -> TaskConfidence:
         """Mean confidence per task over ``task_sample_size`` seeded prompts each, with standard errors."""
         c = self.config
-        key = self._key("task_confidence", pool, k=c.task_sample_size, seed=c.seed, **self._model_settings())
 
-        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        def compute() -> tuple[dict[str, np.ndarray], int, dict[str, Any]]:
             sample = task_sample(pool, c.task_sample_size, c.seed)
             values, _, tokens = self._confidence_of(pool, sample)
             task_of = pool.task_ids()[sample]
@@ -279,80 +175,61 @@ class Scorer:
             with np.errstate(invalid="ignore", divide="ignore"):
                 stderr = np.where(n > 1, np.sqrt(sq / np.maximum(n - 1, 1)) / np.sqrt(n), np.nan)
             arrays = {"mean": mean, "stderr": stderr, "n": n, "sample": sample}
-            return arrays, self.provenance() | {"tasks": list(pool.tasks), "tokens": tokens}
+            return arrays, tokens, self.provenance() | {"tasks": list(pool.tasks)}
 
-        arrays, meta = self.cache.get_or_compute(key, compute, f"task confidence of pool {pool.name}")
-        self.costs["task_confidence"] = meta.get("cost")
+        settings = {"k": c.task_sample_size, "seed": c.seed, **self._model_settings()}
+        arrays = self._cached("task_confidence", pool, settings, compute, ("task_confidence",))
         return TaskConfidence(pool.tasks, arrays["mean"], arrays["stderr"], arrays["n"])
 
     def prompt_logprob(self, pool: Pool) -> np.ndarray:
         """(N,) mean log-likelihood per prompt token under the model (perplexity selection)."""
         c = self.config
-        settings = {k: v for k, v in self._model_settings().items() if k in ("model", "device", "dtype")}
-        key = self._key("prompt_logprob", pool, max_prompt_tokens=c.max_prompt_tokens, **settings)
 
-        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        def compute() -> tuple[dict[str, np.ndarray], int, dict[str, Any]]:
             model, tokenizer = self.lm
             prompts = [ex.prompt for ex in pool.examples]
             values, tokens = prompt_log_likelihood(
-                model,
-                tokenizer,
-                prompts,
-                max_prompt_tokens=c.max_prompt_tokens,
-                batch_size=c.batch_size,
+                model, tokenizer, prompts, max_prompt_tokens=c.max_prompt_tokens, batch_size=c.batch_size,
                 progress=c.progress,
-            )
-            return {"prompt_logprob": values}, self.provenance() | {"tokens": tokens}
+            )  # fmt: skip
+            return {"prompt_logprob": values}, tokens, self.provenance()
 
-        arrays, meta = self.cache.get_or_compute(key, compute, f"prompt log-likelihood of pool {pool.name}")
-        self.costs["prompt_logprob"] = meta.get("cost")
-        return arrays["prompt_logprob"]
+        settings = {"max_prompt_tokens": c.max_prompt_tokens, **self._lm_settings()}
+        return self._cached("prompt_logprob", pool, settings, compute, ("prompt_logprob",))["prompt_logprob"]
 
     def ifd(self, pool: Pool) -> np.ndarray:
         """(N,) instruction-following difficulty of every example: reads the gold responses (an oracle)."""
         c = self.config
-        settings = {k: v for k, v in self._model_settings().items() if k in ("model", "device", "dtype")}
-        key = self._key(
-            "ifd", pool, max_prompt_tokens=c.max_prompt_tokens, max_new_tokens=c.max_new_tokens, **settings
-        )
 
-        def compute() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        def compute() -> tuple[dict[str, np.ndarray], int, dict[str, Any]]:
             model, tokenizer = self.lm
             values, tokens = instruction_following_difficulty(
-                model,
-                tokenizer,
-                [ex.prompt for ex in pool.examples],
-                [ex.response for ex in pool.examples],
-                max_prompt_tokens=c.max_prompt_tokens,
-                max_response_tokens=c.max_new_tokens,
-                batch_size=c.batch_size,
-                progress=c.progress,
-            )
-            return {"ifd": values}, self.provenance() | {"tokens": tokens}
+                model, tokenizer, [ex.prompt for ex in pool.examples], [ex.response for ex in pool.examples],
+                max_prompt_tokens=c.max_prompt_tokens, max_response_tokens=c.max_new_tokens,
+                batch_size=c.batch_size, progress=c.progress,
+            )  # fmt: skip
+            return {"ifd": values}, tokens, self.provenance()
 
-        arrays, meta = self.cache.get_or_compute(key, compute, f"IFD of pool {pool.name}")
-        self.costs["ifd"] = meta.get("cost")
-        return arrays["ifd"]
+        settings = {"max_prompt_tokens": c.max_prompt_tokens, "max_new_tokens": c.max_new_tokens}
+        return self._cached("ifd", pool, settings | self._lm_settings(), compute, ("ifd",))["ifd"]
 
     def embeddings(self, pool: Pool) -> np.ndarray:
         """(N, d) float32 L2-normalised embeddings of the prompts."""
         c = self.config
         if c.embedding == "lm_mean_pool":
-            settings = {
-                k: v for k, v in self._model_settings().items() if k in ("model", "device", "dtype")
-            } | {"max_prompt_tokens": c.max_prompt_tokens}
+            settings = self._lm_settings() | {"max_prompt_tokens": c.max_prompt_tokens}
         else:
             settings = {
                 "embedder": embedder_fingerprint(c.embedder),  # content: a changed embedder is a new entry
             }
-        key = self._key(f"embeddings/{c.embedding}", pool, **settings)
-        arrays, meta = self.cache.get_or_compute(
-            key, lambda: self._embed(pool, settings), f"embeddings of pool {pool.name}"
-        )
-        self.costs["embeddings"] = meta.get("cost")
-        return arrays["embeddings"]
+        kind = f"embeddings/{c.embedding}"
+        return self._cached(kind, pool, settings, lambda: self._embed(pool, settings), ("embeddings",))[
+            "embeddings"
+        ]
 
-    def _embed(self, pool: Pool, settings: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    def _embed(
+        self, pool: Pool, settings: dict[str, Any]
+    ) -> tuple[dict[str, np.ndarray], int, dict[str, Any]]:
         c = self.config
         prompts = [ex.prompt for ex in pool.examples]
         if c.embedding == "lm_mean_pool":
@@ -377,7 +254,7 @@ class Scorer:
                 convert_to_numpy=True,
                 show_progress_bar=c.progress,
             ).astype(np.float32)
-        return {"embeddings": emb}, {"embedding": c.embedding, **settings, "tokens": tokens}
+        return {"embeddings": emb}, tokens, {"embedding": c.embedding, **settings}
 
     @property
     def sentence_transformer(self) -> Any:

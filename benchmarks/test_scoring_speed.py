@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from benchmark.data import PoolSpec, load_pool
+from benchmark.model_scores import generation_confidence
 from benchmark.models import ModelSpec, load_model, minilm_dir, resolve_model
 from benchmark.prompting import format_prompt
-from benchmark.scoring import generation_confidence
 from benchmarks.conftest import SCALE
 
 N_PROMPTS, MAX_NEW, MAX_PROMPT, BATCH = int(128 * SCALE), 16, 256, 16

@@ -4,16 +4,15 @@ import numpy as np
 import pytest
 
 from benchmark.data.synthetic import load_synthetic
-from benchmark.models import ModelSpec, load_model, resolve_model
-from benchmark.scoring import (
-    Scorer,
-    ScorerConfig,
+from benchmark.model_scores import (
     generation_confidence,
     instruction_following_difficulty,
     lm_mean_pool_embeddings,
     prompt_log_likelihood,
     reference_confidence,
 )
+from benchmark.models import ModelSpec, load_model, resolve_model
+from benchmark.scoring import Scorer, ScorerConfig
 from benchmark.types import Pool
 
 pytestmark = pytest.mark.slow

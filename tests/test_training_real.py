@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from benchmark.data.synthetic import load_synthetic
+from benchmark.model_scores import reference_confidence
 from benchmark.models import ModelSpec, load_model, resolve_model
-from benchmark.scoring import reference_confidence
 from benchmark.settings import TrainingConfig
 from benchmark.training import fine_tune
 
