@@ -200,12 +200,20 @@ def test_an_undetected_control_is_a_warning_at_the_top():
 def test_report_warns_when_a_folder_mixes_configurations(tmp_path, capsys):
     import dataclasses
 
+    from benchmark.config import ComponentSpec
     from runners.cli import main
 
     store = RunStore(tmp_path / "sweep" / "runs")
     execute(CONFIG, FakeHarness(), store, progress=False)
-    execute(dataclasses.replace(CONFIG, name="other", budgets=(30,)), FakeHarness(), store, progress=False)
-    assert main(["report", str(tmp_path / "sweep")]) == 0
+    more = dataclasses.replace(
+        CONFIG, name="more", budgets=(30,), strategies=(ComponentSpec("task_proportional"),)
+    )
+    execute(more, FakeHarness(), store, progress=False)  # more cells of the same design: one configuration
+    assert main(["report", str(tmp_path / "sweep"), "--allow-partial"]) == 0
+    assert "different configurations" not in capsys.readouterr().out
+    other = dataclasses.replace(CONFIG, training=dataclasses.replace(CONFIG.training, learning_rate=1e-3))
+    execute(other, FakeHarness(), store, progress=False)
+    assert main(["report", str(tmp_path / "sweep"), "--allow-partial"]) == 0
     assert "holds runs of 2 different configurations" in capsys.readouterr().out
 
 

@@ -34,6 +34,16 @@ from runners.report import (
     write_report,
 )
 
+WHICH_CELLS = ("name", "output_dir", "strategies", "budgets", "seeds", "headline")  # not how a cell runs
+
+
+def how_cells_run(config: dict[str, Any] | None, records: list[RunRecord]) -> dict[str, Any]:
+    """The settings that decide how a cell runs (pool, model, scorer, training, evaluators), among the
+    keys every record's configuration has: a store that gained strategies, budgets or seeds, or records
+    of a selbench with more settings, is still one configuration."""
+    common = set.intersection(*(set(r.config or {}) for r in records))
+    return {k: v for k, v in (config or {}).items() if k in common and k not in WHICH_CELLS}
+
 
 def print_report(
     records: list[RunRecord], evaluator: str, metric: str, console: Console, baseline: str = "random"
@@ -57,7 +67,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     records = store.runs()
     if not records:
         raise SelbenchError(f"{store.root}: no finished runs. Run `selbench sweep CONFIG` first.")
-    configs = {json.dumps(r.config, sort_keys=True) for r in records}
+    configs = {json.dumps(how_cells_run(r.config, records), sort_keys=True) for r in records}
     if len(configs) > 1:
         console.print(
             f"warning: {store.root} holds runs of {len(configs)} different configurations; the table mixes "
