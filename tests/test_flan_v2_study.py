@@ -16,13 +16,20 @@ from tests.conftest import ROOT
 
 CONFIG = ROOT / "configs" / "study" / "flan_v2.yaml"
 PRIMARY = ("heldout", "gold_logprob_macro")
+# the strategies the study was designed and fixed with; those added later (issue 16) come on top
+DESIGNED = {"random", "task_uniform", "task_proportional", "task_inverse_confidence", "kcenter", "diversity",
+            "uncertainty", "few_tasks"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def records():
     config = load_sweep_config(CONFIG)
-    found = RunStore(ROOT / config.output_dir / "runs").runs()
-    expected = 1 + len(config.seeds) + len(config.strategies) * len(config.seeds) * (len(config.budgets) - 2)
+    found = [
+        r
+        for r in RunStore(ROOT / config.output_dir / "runs").runs()
+        if r.strategy in DESIGNED | {"base", "full"} and not r.cell.params
+    ]
+    expected = 1 + len(config.seeds) + len(DESIGNED) * len(config.seeds) * (len(config.budgets) - 2)
     if len(found) < expected:
         pytest.skip(f"flan_v2 study in progress: {len(found)} of {expected} cells stored")
     return found
