@@ -10,8 +10,9 @@ export SELBENCH_DATA_DIR ?= $(abspath $(firstword $(wildcard ../shared/data /wor
 $(VENV)/.installed: pyproject.toml scripts/install.sh examples/selbench-plugin-example/pyproject.toml
 	VENV=$(VENV) scripts/install.sh
 
-# The main job: the default sweep on the embedded synthetic pool (under 15 minutes on 2 CPU cores);
-# it prints the accuracy-versus-annotation-cost table and writes it with its plots to runs/default/report.
+# The main job: the default sweep on the embedded synthetic pool (see the README for its measured time on
+# 2 CPU cores); it prints the table with paired intervals and writes it with its plots to
+# runs/default/report.
 run: $(VENV)/.installed
 	$(BIN)/selbench sweep configs/default.yaml
 

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.out)
     writable_folder(out, "--out")
     features = scorer.features(pool, set(args.features))
-    for name in ("confidence", "entropy", "embeddings"):
+    for name in sorted(FEATURE_NAMES - {"task_confidence"}):  # the per-example arrays
         value = getattr(features, name)
         if value is not None:
             atomic_write(out / f"{name}.npy", lambda f, v=value: np.save(f, v, allow_pickle=False))
