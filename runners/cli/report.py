@@ -39,10 +39,17 @@ WHICH_CELLS = ("name", "output_dir", "strategies", "budgets", "seeds", "headline
 
 def how_cells_run(config: dict[str, Any] | None, records: list[RunRecord]) -> dict[str, Any]:
     """The settings that decide how a cell runs (pool, model, scorer, training, evaluators), among the
-    keys every record's configuration has: a store that gained strategies, budgets or seeds, or records
-    of a selbench with more settings, is still one configuration."""
+    keys every record's configuration has, without data locations (``path``: cells key data by
+    content): a store that gained strategies, budgets or seeds, records of a selbench with more
+    settings, or data read from another folder, is still one configuration."""
+
+    def without_paths(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: without_paths(v) for k, v in node.items() if k != "path"}
+        return node
+
     common = set.intersection(*(set(r.config or {}) for r in records))
-    return {k: v for k, v in (config or {}).items() if k in common and k not in WHICH_CELLS}
+    return without_paths({k: v for k, v in (config or {}).items() if k in common and k not in WHICH_CELLS})
 
 
 def print_report(
