@@ -58,12 +58,12 @@ def _full_pass(x: np.ndarray, storage: str) -> Callable[[int], np.ndarray]:
         def dots(i: int) -> np.ndarray:
             return torch.mv(half, half[i]).float().numpy()
 
-    def sq_dist(i: int) -> np.ndarray:
+    def sq_dist(i: int) -> np.ndarray:  # may round below 0 at distance 0: harmless for an argmax
         d = dots(i)
         d *= -2.0
         d += x_sq
         d += x_sq[i]
-        return np.maximum(d, 0.0, out=d)
+        return d
 
     return sq_dist
 
