@@ -184,3 +184,26 @@ def test_task_filter_and_small_tasks_dropped(tmp_path):
     assert loaded.pool.tasks == ("big",)
     only = load_pool(PoolSpec("generic", {"path": str(file)}, tasks=("small",)))
     assert only.pool.task_counts() == {"small": 1}
+
+
+def test_generic_reads_json_lists_headerless_tsv_and_names_jsonl_under_a_json_name(tmp_path):
+    from benchmark.data.generic import load_generic
+    from benchmark.errors import DataError
+
+    listed = tmp_path / "items.json"
+    listed.write_text(
+        '[{"prompt": "p1", "response": "r1", "task": "t"}, {"prompt": "p2", "response": "r2", "task": "t"}]'
+    )
+    assert [ex.prompt for ex in load_generic(path=str(listed))] == ["p1", "p2"]
+    cot = tmp_path / "cot.tsv"
+    cot.write_text("What is 2+2?\t4\tmath\nName a colour.\tred\tcolours\n")
+    examples = load_generic(path=str(cot), header=["prompt", "response", "task"])
+    assert [(ex.prompt, ex.response, ex.task) for ex in examples][1] == ("Name a colour.", "red", "colours")
+    with pytest.raises(DataError, match=r"cot\.tsv:1: .*'task'"):  # line 1: no header line
+        load_generic(path=str(cot), header=["prompt", "response", "kind"])
+    lines = tmp_path / "lines.json"
+    lines.write_text(
+        '{"prompt": "p", "response": "r", "task": "t"}\n{"prompt": "q", "response": "s", "task": "t"}\n'
+    )
+    with pytest.raises(DataError, match=r"lines\.json:2: not valid JSON \(Extra data.*name the file \.jsonl"):
+        load_generic(path=str(lines))

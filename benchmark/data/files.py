@@ -8,6 +8,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from benchmark.errors import DataError
 
 
@@ -40,6 +42,73 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(record, dict):
                 raise DataError(f"{path}:{lineno}: a JSON {type(record).__name__}, expected an object.")
             yield lineno, record
+
+
+TABLE_FORMATS = {
+    ".jsonl": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+def read_json_records(path: Path) -> list[dict[str, Any]]:
+    """A JSON file's records: a list of objects, or an object whose ``examples`` is one (BIG-Bench
+    Hard's layout); anything else is an error that says which layouts are read."""
+    text = utf8(path.read_bytes(), path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        hint = (
+            " One JSON object per line is JSON Lines: name the file .jsonl."
+            if err.msg == "Extra data"
+            else ""
+        )
+        raise DataError(
+            f"{path}:{err.lineno}: not valid JSON ({err.msg}, column {err.colno}).{hint}"
+        ) from None
+    records = data.get("examples") if isinstance(data, dict) else data
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DataError(
+            f"{path}: expected a JSON list of objects or an object with an 'examples' list of objects "
+            f"(got a {type(data).__name__}{' without examples' if isinstance(data, dict) else ''})."
+        )
+    return records
+
+
+def read_table(path: Path, header: list[str] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location, record) pairs of a JSONL, JSON, CSV, TSV or Parquet file; locations are file:line
+    for JSONL, CSV and TSV, "file example N" for JSON, "file row N" for Parquet. ``header``: the
+    column names of a CSV or TSV file without a header line."""
+    kind = TABLE_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"{path}: unknown file type {path.suffix!r}. Use one of {', '.join(sorted(TABLE_FORMATS))}."
+        )
+    if kind == "jsonl":
+        for lineno, record in read_jsonl(path):
+            yield f"{path}:{lineno}", record
+        return
+    if kind == "json":
+        for i, record in enumerate(read_json_records(path)):
+            yield f"{path} example {i}", record
+        return
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, sep="\t" if kind == "tsv" else ",",
+                header=None if header else "infer", names=header,
+            )  # fmt: skip
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        raise DataError(f"{path}: cannot be read as {kind}: {err}") from None
+    # a header line is line 1; a quoted field spanning lines makes this the record's first line at best
+    offset, unit = (0, " row ") if kind == "parquet" else (1 if header else 2, ":")
+    for i, record in enumerate(frame.to_dict(orient="records")):
+        yield f"{path}{unit}{i + offset}", record
 
 
 def utf8(raw: bytes, path: Path, first_line: int = 1) -> str:

@@ -88,7 +88,7 @@ EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry(
     Evaluator,
     "selbench.evaluators",
     builtin_modules=tuple(
-        f"benchmark.evaluation.{m}" for m in ("heldout", "mmlu_lm_eval", "mmlu_native")
+        f"benchmark.evaluation.{m}" for m in ("heldout", "mmlu_lm_eval", "mmlu_native", "benchmark_file")
     ),  # imported on first lookup: they load torch
 )
 register_evaluator: Callable[[str], Callable[[type[Evaluator]], type[Evaluator]]] = EVALUATORS.register

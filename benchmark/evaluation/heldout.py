@@ -87,7 +87,11 @@ class HeldoutAccuracy(Evaluator):
         )
         answers = tokenizer.batch_decode(out.tokens, skip_special_tokens=True)
         gold = [heldout.examples[i].response for i in rows]
-        return [normalise(a) == normalise(g) for a, g in zip(answers, gold, strict=True)]
+        return [self.matches(a, g) for a, g in zip(answers, gold, strict=True)]
+
+    def matches(self, answer: str, gold: str) -> bool:
+        """Whether a generated answer is the gold one, after normalising both."""
+        return normalise(answer) == normalise(gold)
 
     def evaluate(self, model: Any, tokenizer: Any, *, heldout: Pool | None = None) -> EvalResult:
         if heldout is None or not len(heldout):

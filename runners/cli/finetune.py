@@ -13,13 +13,15 @@ from rich.table import Table
 from benchmark.atomic import atomic_write_text
 from benchmark.data import load_pool
 from benchmark.errors import SelbenchError
-from benchmark.evaluation import build_evaluator
+from benchmark.evaluation import EVALUATORS, build_evaluator
 from benchmark.evaluation.mmlu_prompts import FORMATS
 from benchmark.models import ModelSpec, resolve_model
 from benchmark.settings import METHODS, TrainingConfig
 from benchmark.store import provenance
+from benchmark.typecheck import typed_kwargs
 from benchmark.types import Example, Pool
 from runners.cli.options import (
+    add_key_values,
     add_pool_arguments,
     add_settings_arguments,
     from_args,
@@ -50,6 +52,8 @@ def _selected_examples(pool: Pool, selection_file: str | None) -> list[Example]:
 
 
 def _evaluators(args: argparse.Namespace) -> list:
+    """The evaluators named by --evaluators with their parameters: -e NAME.KEY=VALUE for any of them,
+    and the --mmlu-* shortcuts for the MMLU ones."""
     mmlu = {
         "path": args.mmlu_path,
         "format": args.mmlu_format,
@@ -57,7 +61,21 @@ def _evaluators(args: argparse.Namespace) -> list:
         "limit_per_subject": args.mmlu_limit,
         "subjects": args.mmlu_subjects,
     }
-    return [build_evaluator(name, mmlu if name.startswith("mmlu") else {}) for name in args.evaluators]
+    params: dict[str, dict[str, object]] = {
+        name: dict(mmlu) if name.startswith("mmlu") else {} for name in args.evaluators
+    }
+    for key, value in args.eval_params:
+        name, _, param = key.partition(".")
+        if name not in params or not param:
+            raise SelbenchError(
+                f"-e {key}={value}: expected EVALUATOR.PARAMETER=VALUE for one of --evaluators "
+                f"({', '.join(args.evaluators)})."
+            )
+        params[name][param] = value
+    return [
+        build_evaluator(name, typed_kwargs(EVALUATORS.get(name).__init__, params[name], f"-e {name}.{{}}"))
+        for name in args.evaluators
+    ]
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -84,9 +102,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         try:
             evaluator.check()
         except SelbenchError as err:
-            raise SelbenchError(
-                f"--evaluators {evaluator.name}: {err} (the MMLU data: --mmlu-path)"
-            ) from None
+            hint = " (the MMLU data: --mmlu-path)" if evaluator.name.startswith("mmlu") else ""
+            raise SelbenchError(f"--evaluators {evaluator.name}: {err}{hint}") from None
     run_dir = Path(args.run_dir)
     writable_folder(run_dir, "--run-dir")
     resolved = resolve_model(
@@ -147,7 +164,10 @@ def add_parser(commands: Any) -> None:
         "--evaluators",
         nargs="+",
         default=["heldout", "mmlu_native"],
-        help="names from the evaluator registry: heldout, mmlu, mmlu_native",
+        help="names from the evaluator registry: heldout, mmlu, mmlu_native, benchmark_file, bbh",
+    )
+    add_key_values(
+        finetune, "-e", "--eval-param", "an evaluator's parameter, repeatable: bbh.path=data/bbh, ..."
     )
     finetune.add_argument("--mmlu-path", help="MMLU release folder (default: the hub's cais/mmlu)")
     finetune.add_argument("--mmlu-format", default="cloze", choices=FORMATS)

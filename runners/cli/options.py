@@ -39,7 +39,7 @@ def add_key_values(parser: argparse.ArgumentParser, short: str, long: str, help:
     parser.add_argument(
         short,
         long,
-        dest=long.lstrip("-") + "s",
+        dest=long.lstrip("-").replace("-", "_") + "s",
         action="append",
         type=key_value,
         default=[],

@@ -1,0 +1,137 @@
+"""The benchmark-file evaluator and BIG-Bench Hard on small fixtures written in the official layout
+(``bbh/<task>.json`` with ``{"examples": [{"input", "target"}]}``, ``cot-prompts/<task>.txt``): the real
+BBH data is not on these machines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmark.data.benchmark_files import BenchmarkColumns, load_benchmark
+from benchmark.errors import DataError, SelbenchError
+from benchmark.evaluation import build_evaluator
+from runners.cli import main
+
+COT = """Evaluate the result of a random Boolean expression.
+
+-----
+Q: not ( ( not not True ) ) is
+A: Let's think step by step.
+not not True = True, and not True = False. So the answer is False.
+"""
+
+
+@pytest.fixture
+def bbh(tmp_path):
+    folder = tmp_path / "bbh"
+    folder.mkdir()
+    boolean = [
+        {"input": "True and False is", "target": "False"},
+        {"input": "not False is", "target": "True"},
+        {"input": "True or False is", "target": "True"},
+    ]
+    dates = [
+        {"input": "Today is 1/1/2020. Tomorrow?\nOptions:\n(A) 1/2/2020\n(B) 1/3/2020", "target": "(A)"},
+        {"input": "Yesterday was 3/1/2021. Today?\nOptions:\n(A) 3/2/2021\n(B) 2/28/2021", "target": "(A)"},
+        {"input": "Today is 5/5/2022. Yesterday?\nOptions:\n(A) 5/6/2022\n(B) 5/4/2022", "target": "(B)"},
+    ]  # fmt: skip
+    words = [{"input": "Sort the words: pear apple", "target": "apple pear"}]
+    for name, examples in (
+        ("boolean_expressions", boolean),
+        ("date_understanding", dates),
+        ("word_sorting", words),
+    ):
+        (folder / f"{name}.json").write_text(json.dumps({"examples": examples}))
+    prompts = tmp_path / "cot-prompts"
+    prompts.mkdir()
+    (prompts / "boolean_expressions.txt").write_text(COT)
+    return folder
+
+
+def test_the_official_layout_reads_as_tasks_with_choices_from_their_targets(bbh):
+    pool = load_benchmark(bbh, BenchmarkColumns(), choices_from_targets=10)
+    assert pool.tasks == ("boolean_expressions", "date_understanding", "word_sorting")
+    by_task = {ex.task: ex for ex in pool.examples}
+    assert by_task["boolean_expressions"].choices == ("False", "True")
+    assert by_task["date_understanding"].choices == ("(A)", "(B)")
+    assert by_task["word_sorting"].choices == ()  # one target: exact match
+
+
+def test_bbh_uses_chain_of_thought_prompts_where_they_exist(bbh, tmp_path):
+    evaluator = build_evaluator("bbh", {"path": str(bbh)}).evaluator()
+    assert evaluator.exact_match == "generate"
+    prompts = [ex.prompt for ex in evaluator.pool().examples if ex.task == "boolean_expressions"]
+    assert all(p.startswith("Q: not ( ( not not True ) ) is") for p in prompts)  # the text after -----
+    assert any(p.endswith("Q: True and False is\nA: Let's think step by step.") for p in prompts)
+    assert evaluator.matches("True and False = False. So the answer is False.", "False")
+    assert not evaluator.matches("So the answer is True.", "False")
+    direct = build_evaluator("bbh", {"path": str(bbh), "chain_of_thought": False}).evaluator()
+    assert direct.exact_match == "teacher_forced"
+    assert {ex.prompt for ex in direct.pool().examples} >= {"not False is"}
+    assert (
+        build_evaluator("bbh", {"path": str(bbh)}).fingerprint_params()
+        == build_evaluator("bbh", {"path": str(bbh)}).fingerprint_params()
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: (d / "extra.json").write_text(json.dumps([{"question": "q", "target": "t"}])),
+         r"extra\.json example 0: no column 'input'\. .*Columns: question, target"),
+        (lambda d: (d / "broken.jsonl").write_text('{"input": "a", "target": "b"}\n{"input": \n'),
+         r"broken\.jsonl:2: not valid JSON"),
+        (lambda d: (d / "lines.json").write_text('{"input": "a", "target": "b"}\n{"input": "c"}\n'),
+         r"lines\.json:2: not valid JSON \(Extra data.*name the file \.jsonl"),
+        (lambda d: (d / "flat.json").write_text(json.dumps({"data": []})),
+         r"flat\.json: expected a JSON list of objects or an object with an 'examples' list"),
+    ],
+)  # fmt: skip
+def test_bad_files_are_named_with_the_line_and_the_fix(bbh, edit, message):
+    edit(bbh)
+    with pytest.raises(DataError, match=message):
+        load_benchmark(bbh, BenchmarkColumns())
+
+
+def test_unknown_tasks_and_parameters_fail_when_built(bbh):
+    with pytest.raises(
+        DataError, match=r"unknown task 'boolean_expresions'\. Did you mean 'boolean_expressions'"
+    ):
+        build_evaluator("bbh", {"path": str(bbh), "tasks": ["boolean_expresions"]}).check()
+    with pytest.raises(SelbenchError, match="set exact_match: generate"):
+        build_evaluator("benchmark_file", {"path": str(bbh), "answer_regex": "answer is (.*)"})
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["-e", "bbh.tasks=[nosuch]"], ["--evaluators bbh", "unknown task 'nosuch'"]),
+        (["-e", "bbh.path={tmp}/missing"], ["--evaluators bbh", "missing: no such"]),
+        (["-e", "bbh.limit_per_task=many"], ["-e bbh.limit_per_task", "expected int"]),
+        (["-e", "mmlu.path=x"], ["-e mmlu.path=x", "one of --evaluators (bbh)"]),
+    ],
+)
+def test_finetune_names_a_bad_benchmark_in_one_line_before_training(bbh, tmp_path, capsys, args, words):
+    argv = ["finetune", "--run-dir", str(tmp_path / "run"), "--evaluators", "bbh", "-e", f"bbh.path={bbh}"]
+    code = main(argv + [a.format(tmp=tmp_path) for a in args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1
+    for word in words:
+        assert word.format(tmp=tmp_path) in err[0]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_finetune_evaluates_bbh_offline_per_task(bbh, tmp_path, capsys):
+    """The base model (no selection) on the fixture: chain of thought for the task with prompts."""
+    argv = ["finetune", "--run-dir", str(tmp_path / "run"), "--evaluators", "bbh", "-e", f"bbh.path={bbh}",
+            "-e", "bbh.max_new_tokens=24"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    bbh_result = metrics["evaluations"]["bbh"]
+    assert set(bbh_result["per_task"]) == {"boolean_expressions", "date_understanding", "word_sorting"}
+    assert bbh_result["n"] == 7
+    assert 0 <= bbh_result["metrics"]["acc_macro"] <= 1
+    assert "bbh" in capsys.readouterr().out
