@@ -152,10 +152,16 @@ class ComponentRegistry(Registry[type[C]]):
         super().__init__(kind, entry_point_group, prepare, builtin_modules)
 
     def build(self, name: str, params: dict[str, Any] | None = None) -> C:
-        """An instance of the class registered as ``name``; an unknown parameter is named with the known."""
+        """An instance of the class registered as ``name``; an unknown parameter is named with the known,
+        a missing required one is named too."""
         cls = self.get(name)
         known = ", ".join(cls.param_names()) or "none"
         for key in params or {}:
             if key not in cls.param_names():
                 raise SelbenchError(f"{self.kind} {name!r} has no parameter {key!r}; parameters: {known}.")
+        signature = inspect.signature(cls.__init__).parameters.values()
+        required = [p.name for p in signature if p.default is p.empty and p.kind is p.KEYWORD_ONLY]
+        missing = [p for p in required if p not in (params or {})]
+        if missing:
+            raise SelbenchError(f"{self.kind} {name!r} needs the parameter {missing[0]!r}: give it a value.")
         return cls(**(params or {}))

@@ -138,6 +138,22 @@ CASES = [
     ("score-unknown-feature", ["score", "--out", "{tmp}/f", "--features", "nosuch"], ["--features"]),
     ("score-missing-model", ["score", "--out", "{tmp}/f", "--model", "{tmp}/nomodel"], ["nomodel"]),
     ("score-zero-batch", ["score", "--out", "{tmp}/f", "--batch-size", "0"], ["--batch-size"]),
+    ("evaluate-no-run", ["evaluate", "{tmp}/norun", "--mmlu-path", "{data}/mmlu"], ["norun"]),
+    (
+        "evaluate-no-benchmark-path",
+        ["evaluate", "{tmp}", "--evaluators", "bbh"],
+        ["bbh", "'path'", "-e bbh."],
+    ),
+    (
+        "evaluate-not-a-run",
+        ["evaluate", "{tmp}", "--evaluators", "mmlu_native", "--mmlu-path", "{data}/mmlu"],
+        ["metrics.json"],
+    ),
+    (
+        "evaluate-bad-eval-param",
+        ["evaluate", "{tmp}", "-e", "mmlu_native.num_fewshot=five"],
+        ["-e mmlu_native.num_fewshot"],
+    ),
     (
         "finetune-missing-selection",
         ["finetune", "--selection", "{tmp}/none.json", "--run-dir", "{tmp}/r"],

@@ -135,3 +135,43 @@ def test_finetune_evaluates_bbh_offline_per_task(bbh, tmp_path, capsys):
     assert bbh_result["n"] == 7
     assert 0 <= bbh_result["metrics"]["acc_macro"] <= 1
     assert "bbh" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["{tmp}/nosuch", "--evaluators", "bbh", "-e", "bbh.path={bbh}"], ["nosuch: no such folder"]),
+        (
+            ["{tmp}", "--evaluators", "bbh", "-e", "bbh.path={bbh}"],
+            ["metrics.json: no such file", "finetune"],
+        ),
+        (["{tmp}", "--evaluators", "heldout"], ["heldout scores a pool's held-out split"]),
+    ],
+)
+def test_evaluate_names_what_is_missing_in_one_line(bbh, tmp_path, capsys, args, words):
+    if "heldout" in args:
+        (tmp_path / "metrics.json").write_text(json.dumps({"model": {"model": "x"}, "budget": 0}))
+    code = main(["evaluate", *[a.format(tmp=tmp_path, bbh=bbh) for a in args]])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1
+    for word in words:
+        assert word in err[0]
+    assert not (tmp_path / "evaluations").exists()
+
+
+@pytest.mark.slow
+def test_evaluate_a_saved_adapter_gives_what_finetune_measured(bbh, tmp_path, capsys):
+    selection = tmp_path / "sel.json"
+    pool = ["-o", "examples_per_task=6", "-o", "tasks=[parity, copy_word]"]
+    assert main(["select", *pool, "--strategy", "random", "--budget", "4", "--out", str(selection)]) == 0
+    shared = ["--evaluators", "bbh", "-e", f"bbh.path={bbh}", "-e", "bbh.chain_of_thought=false"]
+    run = tmp_path / "run"
+    argv = ["finetune", *pool, "--selection", str(selection), "--run-dir", str(run), "--max-steps", "2"]
+    assert main(argv + shared) == 0
+    trained = json.loads((run / "metrics.json").read_text())["evaluations"]["bbh"]
+    assert (run / "adapter").is_dir()
+    assert main(["evaluate", str(run), *shared]) == 0
+    again = json.loads((run / "evaluations" / "bbh.json").read_text())
+    assert again["per_task"] == trained["per_task"]
+    assert again["metrics"]["gold_logprob"] == pytest.approx(trained["metrics"]["gold_logprob"], abs=1e-4)

@@ -15,9 +15,9 @@ from typing import NoReturn
 from rich.console import Console
 
 from benchmark.errors import SelbenchError
-from runners.cli import describe, finetune, report, score, select, sources, strategies, sweep
+from runners.cli import describe, evaluate, finetune, report, score, select, sources, strategies, sweep
 
-SUBCOMMANDS = (describe, sources, strategies, score, select, finetune, sweep, report)
+SUBCOMMANDS = (describe, sources, strategies, score, select, finetune, evaluate, sweep, report)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,15 +13,12 @@ from rich.table import Table
 from benchmark.atomic import atomic_write_text
 from benchmark.data import load_pool
 from benchmark.errors import SelbenchError
-from benchmark.evaluation import EVALUATORS, build_evaluator
-from benchmark.evaluation.mmlu_prompts import FORMATS
 from benchmark.models import ModelSpec, resolve_model
 from benchmark.settings import METHODS, TrainingConfig
 from benchmark.store import provenance
-from benchmark.typecheck import typed_kwargs
 from benchmark.types import Example, Pool
+from runners.cli.evaluators import add_evaluator_arguments, checked_evaluators
 from runners.cli.options import (
-    add_key_values,
     add_pool_arguments,
     add_settings_arguments,
     from_args,
@@ -51,33 +48,6 @@ def _selected_examples(pool: Pool, selection_file: str | None) -> list[Example]:
     return [by_uid[u] for u in uids]
 
 
-def _evaluators(args: argparse.Namespace) -> list:
-    """The evaluators named by --evaluators with their parameters: -e NAME.KEY=VALUE for any of them,
-    and the --mmlu-* shortcuts for the MMLU ones."""
-    mmlu = {
-        "path": args.mmlu_path,
-        "format": args.mmlu_format,
-        "num_fewshot": args.mmlu_shots,
-        "limit_per_subject": args.mmlu_limit,
-        "subjects": args.mmlu_subjects,
-    }
-    params: dict[str, dict[str, object]] = {
-        name: dict(mmlu) if name.startswith("mmlu") else {} for name in args.evaluators
-    }
-    for key, value in args.eval_params:
-        name, _, param = key.partition(".")
-        if name not in params or not param:
-            raise SelbenchError(
-                f"-e {key}={value}: expected EVALUATOR.PARAMETER=VALUE for one of --evaluators "
-                f"({', '.join(args.evaluators)})."
-            )
-        params[name][param] = value
-    return [
-        build_evaluator(name, typed_kwargs(EVALUATORS.get(name).__init__, params[name], f"-e {name}.{{}}"))
-        for name in args.evaluators
-    ]
-
-
 def run(args: argparse.Namespace, console: Console) -> int:
     """Fine-tune the model on a selection (none: the base model) and evaluate it with each evaluator."""
     from runners.harness import train_and_evaluate
@@ -92,18 +62,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     )
     loaded = load_pool(pool_spec(args))
     examples = _selected_examples(loaded.pool, args.selection)
-    evaluators = _evaluators(args)
-    for evaluator in evaluators:  # every evaluator can run before any training is spent
+    evaluators = checked_evaluators(args)  # every evaluator can run before any training is spent
+    for evaluator in evaluators:
         if evaluator.needs_heldout and loaded.heldout is None:
             raise SelbenchError(
                 f"--evaluators {evaluator.name} scores the pool's held-out split: give --heldout-per-task N "
                 "(N > 0)."
             )
-        try:
-            evaluator.check()
-        except SelbenchError as err:
-            hint = " (the MMLU data: --mmlu-path)" if evaluator.name.startswith("mmlu") else ""
-            raise SelbenchError(f"--evaluators {evaluator.name}: {err}{hint}") from None
     run_dir = Path(args.run_dir)
     writable_folder(run_dir, "--run-dir")
     resolved = resolve_model(
@@ -160,18 +125,5 @@ def add_parser(commands: Any) -> None:
         choices=("auto", "bf16", "fp32"),
         help="training on CPU: bf16 autocast or float32 (auto: bf16 where the CPU has it); evaluation: fp32",
     )
-    finetune.add_argument(
-        "--evaluators",
-        nargs="+",
-        default=["heldout", "mmlu_native"],
-        help="names from the evaluator registry: heldout, mmlu, mmlu_native, benchmark_file, bbh",
-    )
-    add_key_values(
-        finetune, "-e", "--eval-param", "an evaluator's parameter, repeatable: bbh.path=data/bbh, ..."
-    )
-    finetune.add_argument("--mmlu-path", help="MMLU release folder (default: the hub's cais/mmlu)")
-    finetune.add_argument("--mmlu-format", default="cloze", choices=FORMATS)
-    finetune.add_argument("--mmlu-shots", type=int, default=5)
-    finetune.add_argument("--mmlu-limit", type=int, help="first N test questions per subject")
-    finetune.add_argument("--mmlu-subjects", nargs="+")
+    add_evaluator_arguments(finetune, default=["heldout", "mmlu_native"])
     finetune.set_defaults(run=run)
