@@ -207,3 +207,47 @@ def test_generic_reads_json_lists_headerless_tsv_and_names_jsonl_under_a_json_na
     )
     with pytest.raises(DataError, match=r"lines\.json:2: not valid JSON \(Extra data.*name the file \.jsonl"):
         load_generic(path=str(lines))
+
+
+def _niv2_task(folder, name, category, outputs):
+    instances = [
+        {"id": f"{name}-{i}", "input": f"{name} question {i}", "output": [o]} for i, o in enumerate(outputs)
+    ]
+    task = {
+        "Definition": [f"Answer the {category} question."],
+        "Categories": [category],
+        "Instances": instances,
+    }
+    (folder / f"{name}.json").write_text(json.dumps(task))
+
+
+def test_niv2_task_files_read_as_tasks_with_definitions_and_choices(tmp_path):
+    from benchmark.data.niv2 import load_niv2
+
+    _niv2_task(tmp_path, "task001_quoref_answer", "Question Answering", ["Paris", "London", "Rome"])
+    _niv2_task(tmp_path, "task002_sentiment", "Sentiment Analysis", ["positive", "negative", "positive"])
+    examples = load_niv2(path=str(tmp_path))
+    assert {ex.task for ex in examples} == {"task001_quoref_answer", "task002_sentiment"}
+    first = examples[0]
+    assert first.prompt.startswith("Answer the Question Answering question.")
+    assert first.prompt.endswith("task001_quoref_answer question 0")
+    assert first.response == "Paris"
+    sentiment = [ex for ex in examples if ex.task == "task002_sentiment"]
+    assert sentiment[0].choices == ("negative", "positive")
+    coarse = load_niv2(path=str(tmp_path), task_level="coarse", limit_per_task=2)
+    assert sorted({ex.task for ex in coarse}) == ["Question Answering", "Sentiment Analysis"]
+    assert len(coarse) == 4
+
+
+def test_niv2_errors_name_the_file_and_the_instance(tmp_path):
+    from benchmark.data.niv2 import load_niv2
+    from benchmark.errors import DataError
+
+    _niv2_task(tmp_path, "task003_empty", "QA", [""])
+    with pytest.raises(DataError, match=r"task003_empty\.json instance 0: no reference output"):
+        load_niv2(path=str(tmp_path))
+    with pytest.raises(DataError, match=r"no task file task9\.json"):
+        load_niv2(path=str(tmp_path), tasks=["task9"])
+    (tmp_path / "task003_empty.json").write_text('{"Definition": "d"}')
+    with pytest.raises(DataError, match="no 'Instances'"):
+        load_niv2(path=str(tmp_path))
