@@ -20,11 +20,12 @@ import pandas as pd
 
 from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
-from benchmark.records import RunRecord
+from benchmark.records import RunRecord, strategy_label
 from benchmark.registry import did_you_mean
 from benchmark.store import git_commit
 from runners.comparison import comparable, comparison_report, control_strategies
 from runners.costs import COSTS_TITLE, format_costs, selection_costs
+from runners.curves import format_curves
 from runners.plots import plot_curves, plot_task_heatmap
 from runners.power import metric_signal
 from strategies.base import BASE_MODEL, FULL_POOL, REFERENCES
@@ -173,8 +174,8 @@ def missing_cells(records: list[RunRecord]) -> list[str]:
     }
     missing = planned_cells(config, records[0].pool.size) - have
     return [
-        f"{name} budget={budget} seed={seed}"
-        for name, _, budget, seed in sorted(missing, key=lambda c: (c[2], c[0], c[3]))
+        f"{strategy_label(name, json.loads(params))} budget={budget} seed={seed}"
+        for name, params, budget, seed in sorted(missing, key=lambda c: (c[2], c[0], c[1], c[3]))
     ]
 
 
@@ -263,6 +264,8 @@ def write_report(
         atomic_write_text(out / "comparison.md", text + "\n")
     if not (costs := selection_costs(records)).empty:
         atomic_write_text(out / "costs.md", COSTS_TITLE + "\n\n" + format_costs(costs) + "\n")
+    if curves := format_curves(frame, pool_size):
+        atomic_write_text(out / "curves.md", curves + "\n")
     warnings_ = gap_lines(missing_cells(records), failed or []) + warnings_
     if warnings_:  # a partial table, or one that cannot detect a known effect, says so at its top
         table = (out / "table.md").read_text(encoding="utf-8")

@@ -324,3 +324,38 @@ def test_records_store_selection_cost_and_the_report_sets_it_against_training(tm
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "report")]) == 0
     assert "selection / training" in capsys.readouterr().out
     assert "| kcenter" in (tmp_path / "report" / "costs.md").read_text()
+
+
+def curve_frame():
+    """Base 0.2; full 0.8 (seed 0) and 1.0 (seed 1); 'fast' reaches the full pool at 25 % of 100 examples,
+    'slow' climbs linearly."""
+    import pandas as pd
+
+    rows = [("base", 0, 0.0, 0, 0.2)]
+    for seed, full in ((0, 0.8), (1, 1.0)):
+        rows.append(("full", 100, 1.0, seed, full))
+        rows += [("fast", 25, 0.25, seed, full), ("fast", 50, 0.5, seed, full)]
+        rows += [
+            ("slow", 25, 0.25, seed, 0.2 + 0.25 * (full - 0.2)),
+            ("slow", 50, 0.5, seed, 0.2 + 0.5 * (full - 0.2)),
+        ]
+    return pd.DataFrame(rows, columns=["strategy", "budget", "share", "seed", "value"])
+
+
+def test_area_under_curve_budget_to_reach_and_win_tie_loss():
+    from runners.curves import area_under_curve, budget_to_reach, format_curves, win_tie_loss
+
+    frame = curve_frame()
+    auc = area_under_curve(frame)
+    # slow is the straight line from 0.2 to the full value: its mean height is their midpoint
+    assert auc.loc["slow", "auc"] == pytest.approx(np.mean([(0.2 + 0.8) / 2, (0.2 + 1.0) / 2]))
+    assert auc.loc["fast", "auc"] > auc.loc["slow", "auc"]
+    reach = budget_to_reach(frame, 0.9, pool_size=100)
+    assert reach.loc["fast", "budget"] == pytest.approx(0.9 * 25)  # interpolated between base and 25
+    assert reach.loc["slow", "not reached"] == 2  # 90 % of the gain only at the full pool itself
+    matrix = win_tie_loss(frame)
+    assert matrix.loc["fast", "slow"] == "win"
+    assert matrix.loc["slow", "fast"] == "loss"
+    text = format_curves(frame, 100)
+    assert "budget to 90% of the full pool's gain" in text
+    assert "not reached" in text

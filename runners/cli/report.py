@@ -19,6 +19,7 @@ from runners.cli.options import (
 )
 from runners.comparison import comparison_report
 from runners.costs import COSTS_TITLE, format_costs, selection_costs
+from runners.curves import format_curves
 from runners.report import (
     check_evaluator,
     failed_cells,
@@ -66,6 +67,8 @@ def print_report(
         console.print(text, highlight=False, markup=False)
     if not (costs := selection_costs(records)).empty:
         console.print(COSTS_TITLE + "\n" + format_costs(costs), highlight=False, markup=False)
+    if curves := format_curves(frame, records[0].pool.size):
+        console.print(curves, highlight=False, markup=False)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
