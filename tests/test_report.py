@@ -359,3 +359,26 @@ def test_area_under_curve_budget_to_reach_and_win_tie_loss():
     text = format_curves(frame, 100)
     assert "budget to 90% of the full pool's gain" in text
     assert "not reached" in text
+
+
+def test_report_writes_a_leaderboard_that_matches_its_schema(tmp_path):
+    import jsonschema
+
+    from runners.cli import main
+    from runners.leaderboard import schema
+
+    store = RunStore(tmp_path / "study" / "sweep" / "runs")
+    execute(CONFIG, FakeHarness(), store, progress=False)
+    assert main(["report", str(tmp_path / "study" / "sweep"), "--out", str(tmp_path / "out")]) == 0
+    board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    jsonschema.validate(board, schema())
+    assert board["schema_version"] == 1
+    assert board["study"] == "study"
+    assert [s["label"] for s in board["strategies"]] == ["kcenter", "random", "task_uniform"]
+    heldout = next(m for m in board["metrics"] if (m["evaluator"], m["metric"]) == ("heldout", "acc_macro"))
+    uniform = next(c for c in heldout["cells"] if c["strategy"] == "task_uniform" and c["budget"] == 15)
+    assert (uniform["n"], uniform["mean"]) == (2, 1.0)
+    assert len(board["selections"]) == 9  # every cell: the base model (none), 6 strategy cells, 2 full
+    broken = dict(board, schema_version=2)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema())

@@ -20,6 +20,7 @@ from runners.cli.options import (
 from runners.comparison import comparison_report
 from runners.costs import COSTS_TITLE, format_costs, selection_costs
 from runners.curves import format_curves
+from runners.leaderboard import write_leaderboard
 from runners.report import (
     check_evaluator,
     failed_cells,
@@ -100,7 +101,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     failed = failed_cells(args.run_dir)
     if args.out:
         write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline, failed)
-        console.print(f"tables and plots written to {args.out}")
+        write_leaderboard(
+            records, Path(args.run_dir).resolve().parent.name, Path(args.out) / "leaderboard.json"
+        )
+        console.print(f"tables, plots and leaderboard.json written to {args.out}")
     if args.signal:
         signal = signal_report(records, args.baseline)
         console.print("signal of every metric (MDE: 80 % power, 5 % two-sided, paired over seeds)")
