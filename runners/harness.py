@@ -24,6 +24,7 @@ from benchmark.training import TrainResult, fine_tune
 from benchmark.types import Example, Features, Pool, content_hash
 from runners.plan import BASE, FULL, Cell
 from strategies import STRATEGIES
+from strategies.base import SUBMITTED
 
 
 class Harness(Protocol):
@@ -166,7 +167,7 @@ def needed_features(cells: list[Cell]) -> frozenset[str]:
         *(
             STRATEGIES.build(s.name, s.params).required_features()
             for s in strategies.values()
-            if s not in (BASE, FULL)
+            if s not in (BASE, FULL) and s.name != SUBMITTED
         )
     )
 
@@ -177,6 +178,10 @@ def _selection(cell: Cell, pool: Pool, harness: Harness) -> dict[str, Any]:
     if cell.strategy in (BASE, FULL):
         picked = [] if cell.strategy == BASE else list(range(len(pool)))
         return {"picked": picked, "reads": [], "cost": {}}
+    if cell.strategy.name == SUBMITTED:  # made by another tool: `selbench submit` checked every uid
+        index = {uid: i for i, uid in enumerate(pool.uids)}
+        uids = cell.strategy.params["selections"][f"{cell.budget}/{cell.seed}"]
+        return {"picked": [index[u] for u in uids], "reads": [], "cost": {}}
     strategy = STRATEGIES.build(cell.strategy.name, cell.strategy.params)
     names = strategy.required_features()
     features = harness.features(pool, names)

@@ -16,7 +16,7 @@ from benchmark.models import device_and_dtype
 from benchmark.training import uses_bf16
 from benchmark.types import Pool, content_hash
 from strategies import STRATEGIES
-from strategies.base import BASE_MODEL, FULL_POOL
+from strategies.base import BASE_MODEL, FULL_POOL, SUBMITTED
 
 BASE = ComponentSpec(BASE_MODEL)
 FULL = ComponentSpec(FULL_POOL)
@@ -83,7 +83,11 @@ def cell_key(
     ``evaluation`` and ``bf16``: ``evaluation_settings(config)`` and ``resolved_bf16(config)``,
     computed once per plan."""
     features: dict[str, Any] = {}
-    if strategy not in (BASE, FULL) and STRATEGIES.build(strategy.name, strategy.params).required_features():
+    if (
+        strategy not in (BASE, FULL)
+        and strategy.name != SUBMITTED
+        and STRATEGIES.build(strategy.name, strategy.params).required_features()
+    ):
         features = config.scorer.feature_settings()
     parts = {
         "pool": pool.fingerprint(),

@@ -138,6 +138,16 @@ CASES = [
     ("score-unknown-feature", ["score", "--out", "{tmp}/f", "--features", "nosuch"], ["--features"]),
     ("score-missing-model", ["score", "--out", "{tmp}/f", "--model", "{tmp}/nomodel"], ["nomodel"]),
     ("score-zero-batch", ["score", "--out", "{tmp}/f", "--batch-size", "0"], ["--batch-size"]),
+    (
+        "submit-no-selections",
+        ["submit", "{tmp}/quick.yaml", "--name", "x", "--selections", "{tmp}/none.json"],
+        ["none.json"],
+    ),
+    (
+        "submit-bad-name",
+        ["submit", "{tmp}/quick.yaml", "--name", "a/b", "--selections", "{tmp}/none.json"],
+        ["--name"],
+    ),
     ("evaluate-no-run", ["evaluate", "{tmp}/norun", "--mmlu-path", "{data}/mmlu"], ["norun"]),
     (
         "evaluate-no-benchmark-path",

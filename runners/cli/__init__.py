@@ -15,9 +15,20 @@ from typing import NoReturn
 from rich.console import Console
 
 from benchmark.errors import SelbenchError
-from runners.cli import describe, evaluate, finetune, report, score, select, sources, strategies, sweep
+from runners.cli import (
+    describe,
+    evaluate,
+    finetune,
+    report,
+    score,
+    select,
+    sources,
+    strategies,
+    submit,
+    sweep,
+)
 
-SUBCOMMANDS = (describe, sources, strategies, score, select, finetune, evaluate, sweep, report)
+SUBCOMMANDS = (describe, sources, strategies, score, select, finetune, evaluate, sweep, submit, report)
 
 
 class _Parser(argparse.ArgumentParser):
