@@ -25,6 +25,7 @@ from benchmark.registry import ComponentRegistry, did_you_mean
 from benchmark.settings import ScorerConfig, TrainingConfig
 from benchmark.typecheck import coerce, typed_kwargs
 from strategies import STRATEGIES
+from strategies.base import SUBMITTED
 
 T = TypeVar("T")
 
@@ -227,6 +228,8 @@ def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: Component
     if not specs:
         raise ConfigError(f"{key}: give at least one.")
     for i, spec in enumerate(specs):
+        if key == "strategies" and spec.name == SUBMITTED:
+            continue  # selections made elsewhere: `selbench submit` checks them against the pool
         try:
             cls = registry.get(spec.name)
             params = typed_kwargs(cls.__init__, spec.params, f"{key}[{i}].params.{{}}")

@@ -21,6 +21,8 @@ SCHEMA_VERSION = 2  # 1: records without "schema_version" (the same fields)
 def strategy_label(name: str, params: Mapping[str, Any]) -> str:
     """How tables name a strategy: its name, with its parameters where it has any, so two settings of
     one strategy (``task_uniform(within=kcenter)``) stay two rows."""
+    if name == "submitted":  # strategies.base.SUBMITTED: the selections' uids are no label
+        return f"submitted:{params.get('name', '?')}"
     if not params:
         return name
     inner = ", ".join(
@@ -32,7 +34,7 @@ def strategy_label(name: str, params: Mapping[str, Any]) -> str:
 
 def registered_name(label: str) -> str:
     """The strategy name in a table label (``strategy_label``, oracles marked)."""
-    return label.split("(")[0].split(" ")[0]
+    return label.split("(")[0].split(" ")[0].split(":")[0]
 
 
 ORACLE_MARK = " [oracle]"  # after the label of a strategy whose selection read the gold responses

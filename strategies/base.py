@@ -79,10 +79,11 @@ class Strategy(Component, ABC):
 BASE_MODEL = "base"  # the sweep's budget-0 cell: the untouched model
 FULL_POOL = "full"  # the sweep's cell with the whole pool annotated
 REFERENCES = (BASE_MODEL, FULL_POOL)  # rows every report reads strategies against; no strategy's name
+SUBMITTED = "submitted"  # cells whose selections came from a file (`selbench submit`), not a strategy
 
 
 def _check_strategy(name: str, cls: type[Strategy]) -> None:
-    if name in REFERENCES:
+    if name in (*REFERENCES, SUBMITTED):
         raise SelbenchError(
             f"strategy name {name!r} is reserved for the sweep's {name} cells; register it under another."
         )
