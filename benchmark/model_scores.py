@@ -32,6 +32,17 @@ def scoring_prompts(tokenizer: Any, prompts: list[str], max_prompt_tokens: int) 
     return tokens.ids
 
 
+def start_token(tokenizer: Any) -> int:
+    """What a text is scored after when it has no prompt: the BOS token, else EOS."""
+    return tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+
+
+def response_ids(tokenizer: Any, responses: list[str], max_tokens: int) -> list[list[int]]:
+    """Gold responses as the model is trained to produce them (EOS included), their first ``max_tokens``."""
+    texts = [format_response(tokenizer, r) for r in responses]
+    return [ids[:max_tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
 def generation_confidence(
     model: Any,
     tokenizer: Any,
@@ -66,12 +77,9 @@ def reference_confidence(
     """(confidence, entropy) of the gold responses, teacher-forced: over their first ``max_new_tokens``
     tokens (EOS included); and the tokens read."""
     prompt_ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
-    texts = [format_response(tokenizer, r) for r in responses]
-    response_ids = [ids[:max_new_tokens] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    scores = score_continuations(
-        model, tokenizer, prompt_ids, response_ids, batch_size=batch_size, progress=progress
-    )
-    return scores.mean_prob, scores.mean_entropy, sum(map(len, prompt_ids)) + sum(map(len, response_ids))
+    gold = response_ids(tokenizer, responses, max_new_tokens)
+    scores = score_continuations(model, tokenizer, prompt_ids, gold, batch_size=batch_size, progress=progress)
+    return scores.mean_prob, scores.mean_entropy, sum(map(len, prompt_ids)) + sum(map(len, gold))
 
 
 def prompt_log_likelihood(
@@ -86,7 +94,7 @@ def prompt_log_likelihood(
     """Mean log-likelihood per token of each prompt's text (its first ``max_prompt_tokens`` tokens, no
     chat template) after the tokenizer's BOS token, else its EOS: minus the log of its perplexity. And
     the tokens read."""
-    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    start = start_token(tokenizer)
     ids = [
         t[:max_prompt_tokens] or [start] for t in tokenizer(prompts, add_special_tokens=False)["input_ids"]
     ]
@@ -111,17 +119,16 @@ def instruction_following_difficulty(
     """IFD (Li et al., NAACL 2024): the gold response's loss after its prompt divided by its loss alone
     (after the BOS, else EOS, token), over its first ``max_response_tokens`` tokens. Below 1 the prompt
     helps; near 1 the response is hard to follow from it. And the tokens read. Reads the gold responses."""
-    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    start = start_token(tokenizer)
     prompt_ids = scoring_prompts(tokenizer, prompts, max_prompt_tokens)
-    texts = [format_response(tokenizer, r) for r in responses]
-    response_ids = [t[:max_response_tokens] for t in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    gold = response_ids(tokenizer, responses, max_response_tokens)
     after_prompt = score_continuations(
-        model, tokenizer, prompt_ids, response_ids, batch_size=batch_size, progress=progress
+        model, tokenizer, prompt_ids, gold, batch_size=batch_size, progress=progress
     )
     alone = score_continuations(
-        model, tokenizer, [[start]] * len(prompts), response_ids, batch_size=batch_size, progress=progress
+        model, tokenizer, [[start]] * len(prompts), gold, batch_size=batch_size, progress=progress
     )
-    tokens = sum(map(len, prompt_ids)) + 2 * sum(map(len, response_ids)) + len(prompts)
+    tokens = sum(map(len, prompt_ids)) + 2 * sum(map(len, gold)) + len(prompts)
     return after_prompt.sum_logprob / np.minimum(alone.sum_logprob, -1e-9), tokens
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmark.data.files import TABLE_FORMATS, existing_path, read_table, text_field
@@ -96,14 +96,10 @@ def load_benchmark(
         items = items[:limit_per_task]
         targets = sorted({ex.response for ex in items})
         if choices_from_targets and 2 <= len(targets) <= choices_from_targets:
-            items = [ex if ex.choices else _with_choices(ex, tuple(targets)) for ex in items]
+            items = [ex if ex.choices else replace(ex, choices=tuple(targets)) for ex in items]
         examples.extend(items)
     unique = list({ex.uid: ex for ex in examples}.values())  # a repeated item counts once
     return Pool(Path(path).name, tuple(unique))
-
-
-def _with_choices(example: Example, choices: tuple[str, ...]) -> Example:
-    return Example(example.prompt, example.response, example.task, example.source, choices, example.template)
 
 
 def fewshot_texts(path: str | Path, columns: BenchmarkColumns, num_fewshot: int) -> dict[str, str]:

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from benchmark.atomic import atomic_write_text
 from benchmark.data.files import existing_path
 from benchmark.errors import SelbenchError
 from benchmark.models import ModelSpec, resolve_model
 from benchmark.store import provenance
-from runners.cli.evaluators import add_evaluator_arguments, checked_evaluators
+from runners.cli.evaluators import accuracy_table, add_evaluator_arguments, checked_evaluators
 
 
 def _base_model(run_dir: Path) -> tuple[dict[str, Any], ModelSpec]:
@@ -65,26 +64,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
     elif full.is_dir():
         model = AutoModelForCausalLM.from_pretrained(full, torch_dtype=model.dtype)
     model.eval()
-    table = Table(title=f"{run_dir}: budget {record.get('budget', 0)}")
-    for column in ("evaluator", "n", "accuracy (micro)", "accuracy (macro over tasks)"):
-        table.add_column(column)
     started = provenance()
+    rows = []
     for evaluator in evaluators:
         result = evaluator.evaluate(model, tokenizer)
-        m = result.metrics
         out = {
-            "evaluator": evaluator.name, "params": evaluator.get_params(), "metrics": m,
+            "evaluator": evaluator.name, "params": evaluator.get_params(), "metrics": result.metrics,
             "per_task": result.per_task, "n": result.n, "details": result.details,
             "command": args.command_line, "provenance": started,
         }  # fmt: skip
         atomic_write_text(run_dir / "evaluations" / f"{evaluator.name}.json", json.dumps(out, indent=1))
-        table.add_row(
-            evaluator.name,
-            str(result.n),
-            f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
-            f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
-        )
-    console.print(table)
+        rows.append((evaluator.name, result.n, result.metrics))
+    console.print(accuracy_table(f"{run_dir}: budget {record.get('budget', 0)}", rows))
     console.print(f"written to {run_dir / 'evaluations'}")
     return 0
 

@@ -4,6 +4,10 @@ evaluator's parameter, and the --mmlu-* shortcuts; evaluators built and checked 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.table import Table
 
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import EVALUATORS, Evaluator, build_evaluator
@@ -65,3 +69,18 @@ def checked_evaluators(args: argparse.Namespace) -> list[Evaluator]:
             hint = " (the MMLU data: --mmlu-path)" if evaluator.name.startswith("mmlu") else ""
             raise SelbenchError(f"--evaluators {evaluator.name}: {err}{hint}") from None
     return evaluators
+
+
+def accuracy_table(title: str, results: Iterable[tuple[str, int, Mapping[str, Any]]]) -> Table:
+    """Per evaluator (name, n, metrics): micro and macro accuracy with their standard errors."""
+    table = Table(title=title)
+    for column in ("evaluator", "n", "accuracy (micro)", "accuracy (macro over tasks)"):
+        table.add_column(column)
+    for name, n, m in results:
+        table.add_row(
+            name,
+            str(n),
+            f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
+            f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
+        )
+    return table

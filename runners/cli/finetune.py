@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from benchmark.atomic import atomic_write_text
 from benchmark.data import load_pool
@@ -17,7 +16,7 @@ from benchmark.models import ModelSpec, resolve_model
 from benchmark.settings import METHODS, TrainingConfig
 from benchmark.store import provenance
 from benchmark.types import Example, Pool
-from runners.cli.evaluators import add_evaluator_arguments, checked_evaluators
+from runners.cli.evaluators import accuracy_table, add_evaluator_arguments, checked_evaluators
 from runners.cli.options import (
     add_pool_arguments,
     add_settings_arguments,
@@ -85,17 +84,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         resolved, args.cache_dir, examples, training, evaluators, loaded.heldout, run_dir
     )
     share = len(examples) / len(loaded.pool)
-    table = Table(title=f"budget {len(examples)} of {len(loaded.pool)} ({share:.1%})")
-    for column in ("evaluator", "n", "accuracy (micro)", "accuracy (macro over tasks)"):
-        table.add_column(column)
-    for name, evaluation in record["evaluations"].items():
-        m = evaluation["metrics"]
-        table.add_row(
-            name,
-            str(evaluation["n"]),
-            f"{m['acc']:.3f} ± {m['acc_stderr']:.3f}",
-            f"{m['acc_macro']:.3f} ± {m['acc_macro_stderr']:.3f}",
-        )
+    table = accuracy_table(
+        f"budget {len(examples)} of {len(loaded.pool)} ({share:.1%})",
+        ((name, e["n"], e["metrics"]) for name, e in record["evaluations"].items()),
+    )
     record |= {"command": args.command_line, "provenance": started}
     atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=1))
     console.print(table)

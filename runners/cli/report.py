@@ -39,9 +39,9 @@ from runners.report import (
 WHICH_CELLS = ("name", "output_dir", "strategies", "budgets", "seeds", "headline")  # not how a cell runs
 
 
-def how_cells_run(config: dict[str, Any] | None, records: list[RunRecord]) -> dict[str, Any]:
+def how_cells_run(config: dict[str, Any] | None, common: set[str]) -> dict[str, Any]:
     """The settings that decide how a cell runs (pool, model, scorer, training, evaluators), among the
-    keys every record's configuration has, without data locations (``path``: cells key data by
+    ``common`` keys every record's configuration has, without data locations (``path``: cells key data by
     content): a store that gained strategies, budgets or seeds, records of a selbench with more
     settings, or data read from another folder, is still one configuration."""
 
@@ -50,7 +50,6 @@ def how_cells_run(config: dict[str, Any] | None, records: list[RunRecord]) -> di
             return {k: without_paths(v) for k, v in node.items() if k != "path"}
         return node
 
-    common = set.intersection(*(set(r.config or {}) for r in records))
     return without_paths({k: v for k, v in (config or {}).items() if k in common and k not in WHICH_CELLS})
 
 
@@ -78,7 +77,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     records = store.runs()
     if not records:
         raise SelbenchError(f"{store.root}: no finished runs. Run `selbench sweep CONFIG` first.")
-    configs = {json.dumps(how_cells_run(r.config, records), sort_keys=True) for r in records}
+    common = set.intersection(*(set(r.config or {}) for r in records))
+    configs = {json.dumps(how_cells_run(r.config, common), sort_keys=True) for r in records}
     if len(configs) > 1:
         console.print(
             f"warning: {store.root} holds runs of {len(configs)} different configurations; the table mixes "
