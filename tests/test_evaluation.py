@@ -6,7 +6,7 @@ from benchmark.data.mmlu import MMLUQuestion
 from benchmark.errors import SelbenchError
 from benchmark.evaluation import EVALUATORS, build_evaluator
 from benchmark.evaluation.base import accuracy_metrics
-from benchmark.evaluation.heldout import normalise
+from benchmark.evaluation.heldout import normalise, rouge_l_f1
 from benchmark.evaluation.mmlu_lm_eval import write_task_configs
 from benchmark.evaluation.mmlu_prompts import context, encode_pair
 from tests.fake_tokenizer import CharTokenizer
@@ -85,3 +85,16 @@ def test_mmlu_result_has_the_probability_of_the_correct_answer():
     assert result.metrics["acc"] == pytest.approx(0.5)
     assert result.metrics["prob_correct"] == pytest.approx((0.7 + 0.25) / 2)
     assert result.metrics["prob_correct_macro"] == pytest.approx((0.7 + 0.25) / 2)
+
+
+def test_rouge_l_f1_is_rouge_scores_stemmed_longest_common_subsequence():
+    scores = rouge_l_f1(["The cats sat.", "nothing alike", ""], ["the cat sat on the mat", "a b", "x"])
+    # LCS "the cat sat" (stemmed): precision 3/3, recall 3/6, F1 2/3
+    assert scores == pytest.approx([2 / 3, 0.0, 0.0])
+
+
+def test_rouge_leaves_cell_keys_of_earlier_studies_unchanged():
+    """Off by default and then absent from the fingerprint: cells evaluated before ROUGE-L existed
+    keep their keys (and are not recomputed)."""
+    assert "rouge" not in build_evaluator("heldout", {}).fingerprint_params()
+    assert build_evaluator("heldout", {"rouge": True}).fingerprint_params()["rouge"] is True

@@ -73,12 +73,20 @@ def test_teacher_forced_exact_match_agrees_with_generation(tmp_path):
     forced = build_evaluator("heldout", {"progress": False}).evaluate(
         tuned, tokenizer, heldout=loaded.heldout
     )
-    generated = build_evaluator("heldout", {"progress": False, "exact_match": "generate"}).evaluate(
-        tuned, tokenizer, heldout=loaded.heldout
-    )
+    generated = build_evaluator(
+        "heldout", {"progress": False, "exact_match": "generate", "rouge": True}
+    ).evaluate(tuned, tokenizer, heldout=loaded.heldout)
     assert forced.metrics["acc"] > 0.2
     assert forced.metrics["acc"] <= generated.metrics["acc"]  # strict, never more lenient
     assert forced.metrics["gold_logprob"] == generated.metrics["gold_logprob"]
+    # every example's generated answer is kept; an exact match (after normalising) is ROUGE-L 1
+    outcomes = generated.details["examples"]
+    assert [o["uid"] for o in outcomes] == [ex.uid for ex in loaded.heldout.examples]
+    assert all(0 <= o["rouge_l"] <= 1 and isinstance(o["answer"], str) for o in outcomes)
+    assert all(o["rouge_l"] == 1 for o in outcomes if o["correct"])
+    assert generated.metrics["rouge_l"] == pytest.approx(np.mean([o["rouge_l"] for o in outcomes]))
+    assert "answer" not in forced.details["examples"][0]
+    assert "rouge_l" not in forced.metrics
 
 
 def test_finetune_command_evaluates_the_base_model_at_budget_zero(tmp_path, capsys):
