@@ -1,6 +1,8 @@
 """A study's results as one versioned file (``leaderboard.json``, checked against its JSON Schema):
-strategies with what they read, every metric per strategy and budget with its interval over seeds, the
-curve statistics, provenance and the selected uids' hashes. Tables and sites can be built from it alone."""
+strategies with what they read and the command that reproduces their row, every metric per strategy and
+budget with its interval over seeds and per task, the curve statistics, how many examples each task
+received, the study's configuration, provenance and the selected uids' hashes. Tables and the static site
+(``runners.site``) are built from it alone."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pandas as pd
+import yaml
 
 from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
@@ -20,8 +24,10 @@ from runners.comparison import control_strategies
 from runners.curves import area_under_curve
 from runners.power import Difference
 from runners.report import reported_metrics, results_frame
+from strategies.base import SUBMITTED
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: per-task means, allocations, the study's configuration and reproduce commands
+CONFIG_FILE = "config.yaml"  # the study's configuration as recorded, beside a published leaderboard
 
 
 def schema() -> dict[str, Any]:
@@ -44,8 +50,61 @@ def _cells(frame: Any) -> list[dict[str, Any]]:
     return out
 
 
-def leaderboard(records: list[RunRecord], study: str) -> dict[str, Any]:
-    """The leaderboard record of ``records`` (one study's store)."""
+def _per_task(records: list[RunRecord], evaluator: str, metric: str) -> list[dict[str, Any]]:
+    """Mean over seeds of each task's value of ``metric``'s family, where the evaluator reports one per
+    task (accuracy per task; ``per_task_<family>`` details for the continuous metrics)."""
+    family = metric.removesuffix("_macro")
+    rows = []
+    for r in records:
+        result = r.evaluations.get(evaluator)
+        if result is None or r.metric(evaluator, metric) is None:
+            continue
+        values = result.per_task if family == "acc" else result.details.get(f"per_task_{family}", {})
+        rows += [(r.table_label, r.cell.budget, task, v) for task, v in values.items()]
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows, columns=["strategy", "budget", "task", "value"])
+    means = frame.groupby(["strategy", "budget", "task"])["value"].mean().reset_index()
+    return [
+        {"strategy": s, "budget": int(b), "task": t, "mean": float(v)}
+        for s, b, t, v in means.itertuples(index=False)
+    ]
+
+
+def _allocations(records: list[RunRecord], task_of: dict[str, str]) -> list[dict[str, Any]]:
+    """How many selected examples each task received, mean over seeds, per strategy and budget."""
+    rows = []
+    for r in records:
+        if r.selection is None or not r.cell.budget:
+            continue
+        counts = pd.Series([task_of.get(u, "?") for u in r.selection.uids]).value_counts()
+        rows += [(r.table_label, r.cell.budget, r.cell.seed, t, int(n)) for t, n in counts.items()]
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows, columns=["strategy", "budget", "seed", "task", "count"])
+    full = frame.pivot_table(
+        index=["strategy", "budget", "seed"], columns="task", values="count", fill_value=0
+    )
+    means = full.groupby(level=["strategy", "budget"]).mean().stack().rename("mean").reset_index()
+    return [
+        {"strategy": s, "budget": int(b), "task": t, "mean": float(m)}
+        for s, b, t, m in means.itertuples(index=False)
+    ]
+
+
+def reproduce_command(label: str, name: str, params: dict[str, Any]) -> str:
+    """The command that recomputes a strategy's cells from the study's published ``config.yaml``."""
+    if name == SUBMITTED:
+        return f"selbench submit {CONFIG_FILE} --name {label.split(':', 1)[1]} --selections SELECTIONS.json"
+    spec = yaml.safe_dump({"name": name, "params": params} if params else name, default_flow_style=True)
+    return f"selbench sweep {CONFIG_FILE} --set 'strategies=[{spec.strip().removesuffix('...').strip()}]'"
+
+
+def leaderboard(
+    records: list[RunRecord], study: str, task_of: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The leaderboard record of ``records`` (one study's store); ``task_of`` maps the pool's uids to
+    tasks (allocations are left out without it)."""
     labels = {r.table_label: r for r in records if r.strategy not in ("base", "full")}
     controls = control_strategies(set(labels))
     metrics = []
@@ -67,10 +126,11 @@ def leaderboard(records: list[RunRecord], study: str) -> dict[str, Any]:
                     }
                     for s, r in curves.iterrows()
                 ],
+                "per_task": _per_task(records, evaluator, metric),
             }
         )
     commits = sorted({str(r.provenance.get("git", {}).get("commit", "")) for r in records} - {""})
-    config = next((r.config for r in records if r.config), {})
+    config = study_config(records)
     return {
         "schema_version": SCHEMA_VERSION,
         "study": study,
@@ -89,10 +149,13 @@ def leaderboard(records: list[RunRecord], study: str) -> dict[str, Any]:
                 "reads": list(r.selection.reads) if r.selection else [],
                 "oracle": bool(r.selection and r.selection.oracle),
                 "control": label in controls,
+                "command": reproduce_command(label, registered_name(label), dict(r.cell.params)),
             }
             for label, r in sorted(labels.items())
         ],
         "metrics": metrics,
+        "allocations": _allocations(records, task_of) if task_of else [],
+        "config": config,
         "provenance": {
             "commits": commits,
             "config_hash": content_hash(config, length=16),
@@ -112,9 +175,47 @@ def leaderboard(records: list[RunRecord], study: str) -> dict[str, Any]:
     }
 
 
-def write_leaderboard(records: list[RunRecord], study: str, path: Path) -> dict[str, Any]:
+def study_config(records: list[RunRecord]) -> dict[str, Any]:
+    """The study's configuration as its records store it, loadable by ``selbench sweep``: the one naming
+    the most strategies (strategies added to a study later run under the grown configuration; earlier
+    cells are unchanged by it), without the scorer's copy of the model, and without the model where it
+    is the packaged default (its recorded location is the machine's, not the study's)."""
+    from benchmark.models import ModelSpec
+
+    configs = [r.config for r in records if r.config]
+    if not configs:
+        return {}
+    config = json.loads(json.dumps(max(configs, key=lambda c: len(c.get("strategies", [])))))
+    config.get("scorer", {}).pop("model", None)
+    model, default = config.get("model") or {}, ModelSpec.default()
+    packaged = Path(str(model.get("name_or_path"))).name == Path(default.name_or_path).name
+    if packaged and model.get("gguf_file") == default.gguf_file:
+        del config["model"]
+    return config
+
+
+def pool_tasks(records: list[RunRecord]) -> dict[str, str]:
+    """The task of every pool uid, read by loading the pool the study's configuration names; a
+    SelbenchError when that data is not here or is not the data the study read."""
+    import tempfile
+
+    from benchmark.config import load_sweep_config
+    from benchmark.data import load_pool
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
+        yaml.safe_dump(study_config(records), file)
+        file.flush()
+        pool = load_pool(load_sweep_config(file.name).pool).pool
+    if pool.fingerprint() != records[0].pool.fingerprint:
+        raise SelbenchError("the pool its configuration loads here is not the pool the study read.")
+    return {ex.uid: ex.task for ex in pool.examples}
+
+
+def write_leaderboard(
+    records: list[RunRecord], study: str, path: Path, task_of: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Build, check against the schema and write ``leaderboard.json`` atomically."""
-    board = leaderboard(records, study)
+    board = leaderboard(records, study, task_of)
     try:
         jsonschema.validate(board, schema())
     except jsonschema.ValidationError as err:  # a bug, not a user error: the file would mislead

@@ -372,13 +372,19 @@ def test_report_writes_a_leaderboard_that_matches_its_schema(tmp_path):
     assert main(["report", str(tmp_path / "study" / "sweep"), "--out", str(tmp_path / "out")]) == 0
     board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
     jsonschema.validate(board, schema())
-    assert board["schema_version"] == 1
-    assert board["study"] == "study"
+    assert board["schema_version"] == 2
+    assert board["study"] == "fake"  # the configuration's name
+    assert board["config"]["name"] == "fake"
+    assert board["strategies"][0]["command"] == "selbench sweep config.yaml --set 'strategies=[kcenter]'"
+    # the pool is loaded again to count how many examples each task received
+    uniform15 = [a for a in board["allocations"] if a["strategy"] == "task_uniform" and a["budget"] == 15]
+    assert sum(a["mean"] for a in uniform15) == pytest.approx(15)
+    assert len({a["mean"] for a in uniform15}) == 1  # uniform: the same count for every task
     assert [s["label"] for s in board["strategies"]] == ["kcenter", "random", "task_uniform"]
     heldout = next(m for m in board["metrics"] if (m["evaluator"], m["metric"]) == ("heldout", "acc_macro"))
     uniform = next(c for c in heldout["cells"] if c["strategy"] == "task_uniform" and c["budget"] == 15)
     assert (uniform["n"], uniform["mean"]) == (2, 1.0)
     assert len(board["selections"]) == 9  # every cell: the base model (none), 6 strategy cells, 2 full
-    broken = dict(board, schema_version=2)
+    broken = dict(board, schema_version=1)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema())

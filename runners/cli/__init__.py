@@ -19,6 +19,7 @@ from runners.cli import (
     describe,
     evaluate,
     finetune,
+    leaderboard,
     report,
     score,
     select,
@@ -28,7 +29,19 @@ from runners.cli import (
     sweep,
 )
 
-SUBCOMMANDS = (describe, sources, strategies, score, select, finetune, evaluate, sweep, submit, report)
+SUBCOMMANDS = (
+    describe,
+    sources,
+    strategies,
+    score,
+    select,
+    finetune,
+    evaluate,
+    sweep,
+    submit,
+    report,
+    leaderboard,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,7 +20,7 @@ from runners.cli.options import (
 from runners.comparison import comparison_report
 from runners.costs import COSTS_TITLE, format_costs, selection_costs
 from runners.curves import format_curves
-from runners.leaderboard import write_leaderboard
+from runners.leaderboard import pool_tasks, study_config, write_leaderboard
 from runners.report import (
     check_evaluator,
     failed_cells,
@@ -101,9 +101,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     failed = failed_cells(args.run_dir)
     if args.out:
         write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline, failed)
-        write_leaderboard(
-            records, Path(args.run_dir).resolve().parent.name, Path(args.out) / "leaderboard.json"
-        )
+        try:
+            task_of = pool_tasks(records)
+        except SelbenchError as err:  # the tables do not need the data; the allocation charts do
+            console.print(f"warning: task allocations left out of leaderboard.json: {err}", highlight=False)
+            task_of = None
+        study = study_config(records).get("name") or Path(args.run_dir).resolve().parent.name
+        write_leaderboard(records, study, Path(args.out) / "leaderboard.json", task_of)
         console.print(f"tables, plots and leaderboard.json written to {args.out}")
     if args.signal:
         signal = signal_report(records, args.baseline)
