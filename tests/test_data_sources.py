@@ -209,6 +209,51 @@ def test_generic_reads_json_lists_headerless_tsv_and_names_jsonl_under_a_json_na
         load_generic(path=str(lines))
 
 
+def test_generic_choices_from_a_column_or_the_task_rule(tmp_path):
+    """Classification rows are scored over their choices: given per row (a JSON array in a CSV cell), or
+    read off each task's distinct responses (``choices: task``)."""
+    from benchmark.data.generic import load_generic
+    from benchmark.errors import DataError
+
+    table = tmp_path / "yesno.csv"
+    pd.DataFrame(
+        {
+            "prompt": ["Is ice cold?", "Is fire cold?", "Capital of France?"],
+            "response": ["yes", "no", "Paris"],
+            "task": ["yesno", "yesno", "geo"],
+            "options": ['["yes", "no"]', '["yes", "no"]', '["Paris", "Rome", "Oslo"]'],
+        }
+    ).to_csv(table, index=False)
+    by_column = load_generic(path=str(table), choices_column="options")
+    assert [ex.choices for ex in by_column] == [("yes", "no"), ("yes", "no"), ("Paris", "Rome", "Oslo")]
+    by_rule = load_generic(path=str(table), choices="task")
+    assert [ex.choices for ex in by_rule] == [("no", "yes"), ("no", "yes"), ()]  # geo: one distinct answer
+    assert all(ex.choices == () for ex in load_generic(path=str(table)))  # none unless asked
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "p", "response": "maybe", "task": "t", "options": ["yes", "no"]}\n')
+    with pytest.raises(DataError, match=r"bad\.jsonl:1: the response 'maybe' is not among its choices"):
+        load_generic(path=str(bad), choices_column="options")
+    with pytest.raises(DataError, match=r"no column 'opts' \(choices_column\)"):
+        load_generic(path=str(bad), choices_column="opts")
+    with pytest.raises(DataError, match="choices 'labels': the rule is one of task"):
+        load_generic(path=str(bad), choices="labels")
+    with pytest.raises(DataError, match="not both"):
+        load_generic(path=str(bad), choices="task", choices_column="options")
+
+
+def test_dolly_choices_rule_makes_few_valued_categories_classifications(tmp_path):
+    records = [
+        {"instruction": f"Is {x} a fruit?", "context": "", "response": r, "category": "classification"}
+        for x, r in (("apple", "Yes"), ("stone", "No"), ("pear", "Yes"))
+    ]
+    story = {"instruction": "Tell a story", "context": "", "response": "Once", "category": "creative_writing"}
+    records.append(story)
+    file = write_jsonl(tmp_path / "dolly.jsonl", records)
+    assert all(not ex.choices for ex in load_dolly(path=str(file)))
+    tasks = {ex.task: ex.choices for ex in load_dolly(path=str(file), choices="task")}
+    assert tasks == {"classification": ("No", "Yes"), "creative_writing": ()}
+
+
 def _niv2_task(folder, name, category, outputs):
     instances = [
         {"id": f"{name}-{i}", "input": f"{name} question {i}", "output": [o]} for i, o in enumerate(outputs)

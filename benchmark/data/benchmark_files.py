@@ -4,12 +4,11 @@ task is checked here, before any model loads, with errors that name the file, li
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchmark.data.files import TABLE_FORMATS, existing_path, read_table, text_field
+from benchmark.data.files import TABLE_FORMATS, choices_field, existing_path, read_table, text_field
 from benchmark.errors import DataError
 from benchmark.registry import did_you_mean
 from benchmark.types import Example, Pool
@@ -39,22 +38,6 @@ def benchmark_files(path: str | Path) -> list[Path]:
     return files
 
 
-def _choices(value: object, where: str, column: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise DataError(
-                f"{where}: column {column!r} must be a JSON array of strings, got {value!r}."
-            ) from None
-    if not hasattr(value, "__iter__") or isinstance(value, dict):
-        raise DataError(f"{where}: column {column!r} must be a list of answer choices, got {value!r}.")
-    choices = tuple(str(c) for c in value)
-    if len(choices) < 2:
-        raise DataError(f"{where}: column {column!r} needs at least two choices, got {list(choices)}.")
-    return choices
-
-
 def load_benchmark(
     path: str | Path,
     columns: BenchmarkColumns,
@@ -77,7 +60,9 @@ def load_benchmark(
                         f"{', '.join(map(str, record))}. Set the evaluator's column options."
                     )
             task = text_field(record, columns.task, where) if columns.task else file.stem
-            choices = _choices(record[columns.choices], where, columns.choices) if columns.choices else ()
+            choices = (
+                choices_field(record[columns.choices], where, columns.choices) if columns.choices else ()
+            )
             target = text_field(record, columns.target, where)
             if choices and target not in choices:
                 raise DataError(f"{where}: target {target!r} is not one of its choices {list(choices)}.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from benchmark.data.files import existing_path, join_prompt, load_hub_rows, read_jsonl, text_field
+from benchmark.data.generic import check_choices_options
+from benchmark.data.labels import with_choices
 from benchmark.data.sources import register_source
 from benchmark.types import Example
 
@@ -20,13 +22,20 @@ def _example(record: dict, where: str) -> Example:
 
 @register_source("dolly")
 def load_dolly(
-    *, path: str | None = None, hub_id: str = "databricks/databricks-dolly-15k", split: str = "train"
+    *,
+    path: str | None = None,
+    hub_id: str = "databricks/databricks-dolly-15k",
+    split: str = "train",
+    choices: str | None = None,
 ) -> list[Example]:
     """Dolly examples from the local JSONL ``path`` (fields instruction, context, response, category)
-    or from the hub."""
+    or from the hub. ``choices: task``: a category whose responses take 2 to 10 distinct values is
+    scored over them (Dolly's are free text, so by default none is)."""
+    check_choices_options(None, choices, "dolly source")
     if path is not None:
         file = existing_path(path, "Dolly JSONL file")
-        return [_example(record, f"{file}:{lineno}") for lineno, record in read_jsonl(file)]
-    return [
-        _example(row, f"{hub_id} row {i}") for i, row in load_hub_rows(hub_id, split=split, columns=FIELDS)
-    ]
+        examples = [_example(record, f"{file}:{lineno}") for lineno, record in read_jsonl(file)]
+    else:
+        rows = load_hub_rows(hub_id, split=split, columns=FIELDS)
+        examples = [_example(row, f"{hub_id} row {i}") for i, row in rows]
+    return with_choices(examples) if choices == "task" else examples

@@ -145,6 +145,23 @@ def text_field(record: Mapping[str, Any], name: str, where: str, *, allow_empty:
     return value
 
 
+def choices_field(value: object, where: str, column: str) -> tuple[str, ...]:
+    """A column of answer choices: a list, or a JSON array of strings (CSV and TSV cells)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise DataError(
+                f"{where}: column {column!r} must be a JSON array of strings, got {value!r}."
+            ) from None
+    if not hasattr(value, "__iter__") or isinstance(value, dict):
+        raise DataError(f"{where}: column {column!r} must be a list of answer choices, got {value!r}.")
+    choices = tuple(str(c) for c in value)
+    if len(choices) < 2:
+        raise DataError(f"{where}: column {column!r} needs at least two choices, got {list(choices)}.")
+    return choices
+
+
 def join_prompt(instruction: str, *inputs: str) -> str:
     """The prompt an annotator sees: the instruction, then each non-empty input (context) block."""
     return "\n\n".join([instruction, *(x for x in inputs if x)])
