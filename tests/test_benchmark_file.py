@@ -5,7 +5,9 @@ BBH data is not on these machines."""
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pytest
 
 from benchmark.data.benchmark_files import BenchmarkColumns, load_benchmark
@@ -175,3 +177,62 @@ def test_evaluate_a_saved_adapter_gives_what_finetune_measured(bbh, tmp_path, ca
     again = json.loads((run / "evaluations" / "bbh.json").read_text())
     assert again["per_task"] == trained["per_task"]
     assert again["metrics"]["gold_logprob"] == pytest.approx(trained["metrics"]["gold_logprob"], abs=1e-4)
+
+
+def test_lm_eval_bbh_reads_the_official_layout_with_lm_evals_own_tasks(bbh, tmp_path):
+    """lm-eval's BBH task (its few-shot chains of thought and answer filter) over the local files: the
+    documents come from the fixture, not the hub."""
+    from lm_eval.tasks import TaskManager
+
+    from benchmark.data.files import no_download_counts
+
+    evaluator = build_evaluator("bbh_lm_eval", {"path": str(bbh), "tasks": ["boolean_expressions"]})
+    names = evaluator.write_task_configs(tmp_path)
+    assert names == {"selbench_bbh_cot_fewshot_boolean_expressions": "boolean_expressions"}
+    with no_download_counts():
+        manager = TaskManager(include_path=str(tmp_path), include_defaults=False)
+        task = manager.load(list(names))["tasks"]["selbench_bbh_cot_fewshot_boolean_expressions"]
+    assert [d["input"] for d in task.test_docs()] == ["True and False is", "not False is", "True or False is"]
+    assert task.config.num_fewshot == 3  # lm-eval's three chain-of-thought shots
+    assert task.config.generation_kwargs["max_gen_toks"] == 256
+    # all tasks of the folder that lm-eval knows (word_sorting too), keyed by content, not location
+    assert set(build_evaluator("bbh_lm_eval", {"path": str(bbh)}).task_files()) == {
+        "boolean_expressions", "date_understanding", "word_sorting"
+    }  # fmt: skip
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for file in bbh.glob("*.json"):
+        (moved / file.name).write_text(file.read_text())
+    assert (
+        build_evaluator("bbh_lm_eval", {"path": str(moved)}).fingerprint_params()
+        == build_evaluator("bbh_lm_eval", {"path": str(bbh)}).fingerprint_params()
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"tasks": ["boolean_expresions"]}, "unknown task 'boolean_expresions'. Did you mean"),
+        ({"tasks": ["navigate"]}, "no navigate.json; the official layout holds one <task>.json per task"),
+        ({"variant": "cot"}, "variant='cot': use one of cot_fewshot, fewshot"),
+        ({"path": "/nonexistent/bbh"}, "/nonexistent/bbh"),
+    ],
+)
+def test_lm_eval_bbh_names_bad_settings_before_any_model_loads(bbh, params, message):
+    with pytest.raises(SelbenchError, match=re.escape(message)):
+        build_evaluator("bbh_lm_eval", {"path": str(bbh)} | params).check()
+
+
+@pytest.mark.slow
+def test_lm_eval_bbh_scores_the_real_model_offline(bbh):
+    from benchmark.models import ModelSpec, load_model, resolve_model
+
+    model, tokenizer = load_model(resolve_model(ModelSpec.default()))
+    params = {"path": str(bbh), "tasks": ["boolean_expressions", "date_understanding"], "max_new_tokens": 24}
+    result = build_evaluator("bbh_lm_eval", params).evaluate(model, tokenizer)
+    assert result.n == 6
+    assert set(result.per_task) == {"boolean_expressions", "date_understanding"}
+    outcomes = result.details["examples"]
+    assert [o["target"] for o in outcomes[:3]] == ["False", "True", "True"]
+    assert all(isinstance(o["generated"], str) and isinstance(o["answer"], str) for o in outcomes)
+    assert result.metrics["acc"] == pytest.approx(np.mean([o["answer"] == o["target"] for o in outcomes]))

@@ -88,7 +88,8 @@ EVALUATORS: ComponentRegistry[Evaluator] = ComponentRegistry(
     Evaluator,
     "selbench.evaluators",
     builtin_modules=tuple(
-        f"benchmark.evaluation.{m}" for m in ("heldout", "mmlu_lm_eval", "mmlu_native", "benchmark_file")
+        f"benchmark.evaluation.{m}"
+        for m in ("heldout", "mmlu_lm_eval", "mmlu_native", "benchmark_file", "bbh_lm_eval")
     ),  # imported on first lookup: they load torch
 )
 register_evaluator: Callable[[str], Callable[[type[Evaluator]], type[Evaluator]]] = EVALUATORS.register
