@@ -20,13 +20,15 @@ from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
 from benchmark.records import RunRecord, registered_name
 from benchmark.types import content_hash
-from runners.comparison import control_strategies
+from runners.comparison import comparable, control_lines, control_strategies, paired_comparison
 from runners.curves import area_under_curve
 from runners.power import Difference
 from runners.report import reported_metrics, results_frame
 from strategies.base import SUBMITTED
 
-SCHEMA_VERSION = 2  # 2: per-task means, allocations, the study's configuration and reproduce commands
+# 2: per-task means, allocations, comparisons with random, the configuration and reproduce commands
+SCHEMA_VERSION = 2
+BASELINE = "random"  # what every strategy is compared with
 CONFIG_FILE = "config.yaml"  # the study's configuration as recorded, beside a published leaderboard
 
 
@@ -92,6 +94,23 @@ def _allocations(records: list[RunRecord], task_of: dict[str, str]) -> list[dict
     ]
 
 
+def _comparison(frame: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]]]:
+    """What the metric can decide: the checks of known effects (full pool against the base model,
+    positive controls against random; a warning first where one is not detected) and every strategy
+    against random per budget and over all budgets, with its interval, the design's MDE and the verdict."""
+    comparison = None
+    if comparable(frame, BASELINE) and frame["seed"].nunique() > 1:
+        comparison = paired_comparison(frame, BASELINE, control_strategies(set(frame["strategy"])))
+    rows = []
+    for (strategy, budget), r in comparison.iterrows() if comparison is not None else []:
+        rows.append(
+            {"strategy": strategy, "budget": str(budget), "diff": float(r["diff"]), "low": _number(r["low"]),
+             "high": _number(r["high"]), "mde": _number(r["design mde"]), "verdict": r["verdict"],
+             "pairs": int(r["pairs"])}
+        )  # fmt: skip
+    return control_lines(frame, comparison, BASELINE), rows
+
+
 def reproduce_command(label: str, name: str, params: dict[str, Any]) -> str:
     """The command that recomputes a strategy's cells from the study's published ``config.yaml``."""
     if name == SUBMITTED:
@@ -111,6 +130,7 @@ def leaderboard(
     for evaluator, metric in reported_metrics(records):
         frame = results_frame(records, evaluator, metric)
         curves = area_under_curve(frame)
+        checks, differences = _comparison(frame)
         metrics.append(
             {
                 "evaluator": evaluator,
@@ -127,6 +147,8 @@ def leaderboard(
                     for s, r in curves.iterrows()
                 ],
                 "per_task": _per_task(records, evaluator, metric),
+                "checks": checks,
+                "comparison": differences,
             }
         )
     commits = sorted({str(r.provenance.get("git", {}).get("commit", "")) for r in records} - {""})

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from benchmark.errors import SelbenchError
-from runners.leaderboard import CONFIG_FILE, SCHEMA_VERSION, schema
+from runners.leaderboard import BASELINE, CONFIG_FILE, SCHEMA_VERSION, schema
 
 MARKER = ".selbench-site"  # a folder holding it is a site this command built, safe to replace
 REPORT_FILES = ("table.md", "table.csv", "table.tex", "comparison.md", "curves.md", "costs.md", "signal.md")
@@ -244,18 +244,44 @@ def study_page(study: Study, itables_init: str) -> str:
         )
         parts += [
             f'<h2 id="metric_{i}">{title}</h2>',
+            _checks(metric),
             table,
             figure_html(curve_figure(board, metric), f"curve_{i}"),
         ]
         heatmap = heatmap_figure(metric)
         if heatmap is not None:
             parts.append(figure_html(heatmap, f"heatmap_{i}"))
+        if metric["comparison"]:
+            parts += [
+                f"<h3>Each strategy minus {BASELINE}: 95 % interval, minimum detectable effect, verdict</h3>",
+                itables.to_html_datatable(
+                    comparison_table(metric), table_id=f"comparison_{i}", connected=False, paging=False
+                ),
+            ]
     if board["allocations"]:
         parts.append("<h2>Task allocation</h2>")
         budgets = sorted({a["budget"] for a in board["allocations"]} - {board["pool"]["size"]})
         parts += [figure_html(allocation_figure(board, b), f"allocation_{b}") for b in budgets]
     parts += [_figures(study), "<h2>Reproduce each row</h2>", _commands(board)]
     return _page(f"selbench · {name}", "".join(parts), itables_init)
+
+
+def _checks(metric: dict[str, Any]) -> str:
+    """The known effects the metric detects or not, a warning first (as the report's table opens)."""
+    items = [
+        f'<li class="warning"><b>{html.escape(line)}</b></li>' if line.startswith("WARNING") else
+        f"<li>{html.escape(line)}</li>"
+        for line in metric["checks"]
+    ]  # fmt: skip
+    return f'<ul class="checks">{"".join(items)}</ul>' if items else ""
+
+
+def comparison_table(metric: dict[str, Any]) -> pd.DataFrame:
+    """Every strategy against the baseline, per budget and over all budgets."""
+    table = pd.DataFrame(metric["comparison"])
+    table = table.rename(columns={"diff": f"minus {BASELINE}", "low": "95 % low", "high": "95 % high"})
+    table["mde"] = table["mde"].round(4)
+    return table.round({f"minus {BASELINE}": 4, "95 % low": 4, "95 % high": 4})
 
 
 def _provenance(study: Study) -> str:
@@ -353,7 +379,7 @@ def _page(title: str, body: str, itables_init: str) -> str:
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         '<script src="assets/plotly.min.js"></script>'
-        "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}</style>"
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}.warning{color:#b00020}</style>"
         f'</head><body>{itables_init}<p><a href="index.html">all studies</a></p>{body}</body></html>'
     )
 
