@@ -150,6 +150,17 @@ CASES = [
     ),
     ("evaluate-no-run", ["evaluate", "{tmp}/norun", "--mmlu-path", "{data}/mmlu"], ["norun"]),
     (
+        "leaderboard-no-results",
+        ["leaderboard", "{tmp}/nothing", "--out", "{tmp}/site"],
+        ["nothing", "not a folder"],
+    ),
+    ("leaderboard-no-studies", ["leaderboard", "{tmp}", "--out", "{tmp}/site"], ["no leaderboard.json"]),
+    (
+        "evaluate-unknown-bbh-variant",
+        ["evaluate", "{tmp}", "--evaluators", "bbh_lm_eval", "-e", "bbh_lm_eval.variant=cot"],
+        ["variant='cot'", "cot_fewshot"],
+    ),
+    (
         "evaluate-no-benchmark-path",
         ["evaluate", "{tmp}", "--evaluators", "bbh"],
         ["bbh", "'path'", "-e bbh."],
