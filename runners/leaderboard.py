@@ -18,7 +18,7 @@ import yaml
 
 from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
-from benchmark.records import RunRecord, registered_name
+from benchmark.records import RunRecord
 from benchmark.types import content_hash
 from runners.comparison import comparable, control_lines, control_strategies, paired_comparison
 from runners.curves import area_under_curve
@@ -166,12 +166,12 @@ def leaderboard(
         "strategies": [
             {
                 "label": label,
-                "name": registered_name(label),
+                "name": r.strategy,
                 "params": dict(r.cell.params),
                 "reads": list(r.selection.reads) if r.selection else [],
                 "oracle": bool(r.selection and r.selection.oracle),
                 "control": label in controls,
-                "command": reproduce_command(label, registered_name(label), dict(r.cell.params)),
+                "command": reproduce_command(label, r.strategy, dict(r.cell.params)),
             }
             for label, r in sorted(labels.items())
         ],

@@ -52,6 +52,18 @@ def test_a_submission_of_randoms_uids_gives_randoms_row(study):
     mine = frame[frame["strategy"] == "submitted:mine"].set_index(["budget", "seed"])["value"]
     theirs = frame[frame["strategy"] == "random"].set_index(["budget", "seed"])["value"]
     assert mine.sort_index().tolist() == theirs.sort_index().tolist()
+    # the leaderboard and the site show it as a submission, beside the baselines, with its command
+    from runners.leaderboard import leaderboard
+    from runners.site import kind
+
+    board = leaderboard(store.runs(), "tiny")
+    entry = next(s for s in board["strategies"] if s["label"] == "submitted:mine")
+    assert (entry["name"], kind(board, "submitted:mine")) == ("submitted", "submitted")
+    assert entry["command"] == "selbench submit config.yaml --name mine --selections SELECTIONS.json"
+    cells = next(m for m in board["metrics"] if m["metric"] == "acc")["cells"]
+    assert {c["mean"] for c in cells if c["strategy"] == "submitted:mine"} == {
+        c["mean"] for c in cells if c["strategy"] == "random"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
