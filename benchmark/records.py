@@ -145,6 +145,14 @@ class RunRecord:
         evaluation = self.evaluations.get(evaluator)
         return None if evaluation is None else evaluation.metrics.get(name)
 
+    def per_task(self, evaluator: str, family: str) -> Mapping[str, float]:
+        """Each task's mean of a metric family (``acc``: accuracy; a continuous family from the
+        evaluator's ``per_task_<family>`` details); empty where this run has none."""
+        evaluation = self.evaluations.get(evaluator)
+        if evaluation is None:
+            return {}
+        return evaluation.per_task if family == "acc" else evaluation.details.get(f"per_task_{family}", {})
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str = "run record") -> RunRecord:
         """A record from its stored JSON (any schema version up to this one); an error names ``where``."""

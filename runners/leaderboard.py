@@ -58,11 +58,10 @@ def _per_task(records: list[RunRecord], evaluator: str, metric: str) -> list[dic
     family = metric.removesuffix("_macro")
     rows = []
     for r in records:
-        result = r.evaluations.get(evaluator)
-        if result is None or r.metric(evaluator, metric) is None:
-            continue
-        values = result.per_task if family == "acc" else result.details.get(f"per_task_{family}", {})
-        rows += [(r.table_label, r.cell.budget, task, v) for task, v in values.items()]
+        if r.metric(evaluator, metric) is not None:
+            rows += [
+                (r.table_label, r.cell.budget, task, v) for task, v in r.per_task(evaluator, family).items()
+            ]
     if not rows:
         return []
     frame = pd.DataFrame(rows, columns=["strategy", "budget", "task", "value"])

@@ -20,6 +20,7 @@ import pandas as pd
 
 from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
+from benchmark.evaluation.base import WORST_GAIN
 from benchmark.records import RunRecord, strategy_label
 from benchmark.registry import did_you_mean
 from benchmark.store import git_commit
@@ -48,13 +49,15 @@ def results_frame(records: Iterable[RunRecord], evaluator: str, metric: str) -> 
     records = list(records)
     check_evaluator(records, evaluator)
     metrics = sorted({m for r in records for m in getattr(r.evaluations.get(evaluator), "metrics", {})})
-    if metric not in metrics:
+    derived = worst_gains(records, evaluator, metric) if metric.endswith(WORST_GAIN) else None
+    if metric not in metrics and not derived:
+        also = [f"{m.removesuffix('_macro')}{WORST_GAIN}" for m in metrics if m.endswith("_macro")]
         raise SelbenchError(
-            f"--metric {metric!r}: no stored {evaluator} run has it.{did_you_mean(metric, metrics)} "
-            f"Stored: {', '.join(metrics)}."
+            f"--metric {metric!r}: no stored {evaluator} run has it.{did_you_mean(metric, metrics + also)} "
+            f"Stored: {', '.join(metrics)}; derived from per-task values: {', '.join(also) or 'none'}."
         )
-    for r in records:
-        value = r.metric(evaluator, metric)
+    for i, r in enumerate(records):
+        value = derived.get(i) if derived is not None else r.metric(evaluator, metric)
         if value is None:
             continue
         rows.append(
@@ -67,6 +70,21 @@ def results_frame(records: Iterable[RunRecord], evaluator: str, metric: str) -> 
             }
         )
     return pd.DataFrame(rows)
+
+
+def worst_gains(records: list[RunRecord], evaluator: str, metric: str) -> dict[int, float]:
+    """``<family>_worst_gain`` of each record (by index): the smallest per-task gain over the base
+    model's value of the family, over the tasks both have; empty without a base-model run or per-task
+    values (``acc``: accuracy; a continuous family: the evaluator's per-task details)."""
+    family = metric.removesuffix(WORST_GAIN)
+    base = next((r.per_task(evaluator, family) for r in records if r.strategy == BASE_MODEL), {})
+    gains = {}
+    for i, r in enumerate(records):
+        values = r.per_task(evaluator, family)
+        tasks = set(values) & set(base)
+        if tasks:
+            gains[i] = min(values[t] - base[t] for t in tasks)
+    return gains
 
 
 def summary_table(frame: pd.DataFrame) -> pd.DataFrame:

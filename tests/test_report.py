@@ -19,6 +19,19 @@ def records(tmp_path_factory):
     return store.runs()
 
 
+def test_worst_gain_is_the_smallest_per_task_gain_over_the_base_model(records):
+    """A derived metric (not stored): a cell leaving one task behind scores low however much it gains
+    on the others. The FakeHarness solves exactly the tasks a selection covers."""
+    frame = results_frame(records, "heldout", "acc_worst_gain").set_index(["strategy", "budget", "seed"])
+    base = next(r for r in records if r.strategy == "base").per_task("heldout", "acc")
+    for r in records:
+        gains = [v - base[t] for t, v in r.per_task("heldout", "acc").items()]
+        assert frame.loc[(r.table_label, r.cell.budget, r.cell.seed), "value"] == pytest.approx(min(gains))
+    assert frame.loc[("base", 0, 0), "value"] == 0
+    with pytest.raises(SelbenchError, match="derived from per-task values: acc_worst_gain"):
+        results_frame(records, "heldout", "acc_worst")
+
+
 def test_summary_has_base_and_full_rows_in_every_column(records):
     stats = summary_table(results_frame(records, "heldout", "acc"))
     assert set(stats["strategy"]) == {"random", "task_uniform", "kcenter"}

@@ -53,6 +53,11 @@ def mean_metrics(name: str, values_by_task: dict[str, np.ndarray]) -> dict[str, 
     }
 
 
+# A metric derived by reports, not stored: the smallest gain over the base model among the tasks (a cell
+# that leaves any task behind scores low, however much it gains on the others).
+WORST_GAIN = "_worst_gain"
+
+
 class Evaluator(Component, ABC):
     """Measures a model. Parameters are explicit keyword arguments stored unchanged (as for strategies)."""
 
@@ -63,9 +68,12 @@ class Evaluator(Component, ABC):
 
     @classmethod
     def metric_names(cls) -> tuple[str, ...]:
-        """Every metric this evaluator may report (a choice-based one only where items have choices)."""
+        """Every metric this evaluator may report (a choice-based one only where items have choices),
+        and those a report derives from its per-task values (``WORST_GAIN``)."""
         return tuple(
-            f"{f}{s}" for f in cls.metric_families for s in ("", "_macro", "_stderr", "_macro_stderr")
+            f"{f}{s}"
+            for f in cls.metric_families
+            for s in ("", "_macro", "_stderr", "_macro_stderr", WORST_GAIN)
         )
 
     needs_heldout: ClassVar[bool] = False  # scores the pool's held-out split (which must then exist)
