@@ -218,11 +218,16 @@ def allocation_figure(board: dict[str, Any], budget: int) -> Any:
 
 
 def ordered_metrics(board: dict[str, Any]) -> list[dict[str, Any]]:
-    """Headline metrics first (the configuration's choice), then the rest by evaluator and name."""
-    headline = (board.get("config") or {}).get("headline") or {}
+    """Headline metrics first (the configuration's choice, else each evaluator's own), then the rest by
+    evaluator and name."""
+    from runners.report import headline_metric
+
+    chosen = (board.get("config") or {}).get("headline") or {}
+    evaluators = {m["evaluator"] for m in board["metrics"]}
+    headline = {e: chosen.get(e) or headline_metric(e) for e in evaluators}
     return sorted(
         board["metrics"],
-        key=lambda m: (headline.get(m["evaluator"]) != m["metric"], m["evaluator"], m["metric"]),
+        key=lambda m: (headline[m["evaluator"]] != m["metric"], m["evaluator"], m["metric"]),
     )
 
 
@@ -274,6 +279,13 @@ def _checks(metric: dict[str, Any]) -> str:
         for line in metric["checks"]
     ]  # fmt: skip
     return f'<ul class="checks">{"".join(items)}</ul>' if items else ""
+
+
+def _decides(metric: dict[str, Any]) -> str:
+    """Whether the metric detects the known effects it can be checked on (the index's one-word verdict)."""
+    if not metric["checks"]:
+        return "unchecked (one seed or no baseline)"
+    return "no: a known effect is not detected" if metric["checks"][0].startswith("WARNING") else "yes"
 
 
 def comparison_table(metric: dict[str, Any]) -> pd.DataFrame:
@@ -357,6 +369,7 @@ def index_page(studies: list[Study], itables_init: str) -> str:
                 "budgets": ", ".join(map(str, board["budgets"])),
                 "seeds": len(board["seeds"]),
                 "headline": f"{headline['evaluator']} {headline['metric']}",
+                "decides": _decides(headline),
             }
         )
     table = itables.to_html_datatable(
