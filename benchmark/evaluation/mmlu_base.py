@@ -90,10 +90,14 @@ class MMLUEvaluator(Evaluator):
         prob_by_subject = {s: prob[subjects == s] for s in by_subject}
         return EvalResult(
             self.name,
-            accuracy_metrics(by_subject)
-            | mean_metrics("prob_correct", prob_by_subject)
-            | {"num_fewshot": self.num_fewshot},
+            accuracy_metrics(by_subject) | mean_metrics("prob_correct", prob_by_subject),
             {s: float(c.mean()) for s, c in by_subject.items()},
             len(test),
-            {"format": self.format, "predictions": predictions.tolist(), **details},
+            {
+                "format": self.format,
+                "num_fewshot": self.num_fewshot,
+                "predictions": predictions.tolist(),
+                "per_task_prob_correct": {s: float(p.mean()) for s, p in prob_by_subject.items()},
+                **details,
+            },
         )
