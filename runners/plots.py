@@ -56,8 +56,11 @@ def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) 
     return _save(fig, path)
 
 
-def plot_task_heatmap(records: Iterable[RunRecord], evaluator: str, budget: int, path: str | Path) -> Path:
-    """Per-task held-out accuracy of every strategy at one budget (mean over seeds), tasks as columns."""
+def plot_task_heatmap(
+    records: Iterable[RunRecord], evaluator: str, budget: int, path: str | Path, family: str = "acc"
+) -> Path:
+    """Per-task values of a metric family (accuracy, or a continuous family such as the gold
+    log-likelihood) of every strategy at one budget, mean over seeds, tasks as columns."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,18 +75,17 @@ def plot_task_heatmap(records: Iterable[RunRecord], evaluator: str, budget: int,
         name = r.cell.strategy if r.cell.strategy in references else r.table_label
         if r.cell.budget == budget or name in references:
             label = references.get(name, name)
-            per_task = r.evaluations[evaluator].per_task
-            rows += [{"row": label, "task": t, "acc": a} for t, a in per_task.items()]
-    grid = pd.DataFrame(rows).pivot_table(index="row", columns="task", values="acc", aggfunc="mean")
+            rows += [{"row": label, "task": t, "value": v} for t, v in r.per_task(evaluator, family).items()]
+    grid = pd.DataFrame(rows).pivot_table(index="row", columns="task", values="value", aggfunc="mean")
     middle = sorted(set(grid.index) - set(references.values()))
     grid = grid.loc[[x for x in ("base model", *middle, "full pool") if x in grid.index]]
     share = budget / records[0].pool.size
     fig, ax = plt.subplots(figsize=(max(6, 0.45 * grid.shape[1] + 2), 0.45 * grid.shape[0] + 1.8), dpi=150)
-    image = ax.imshow(grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    bounds = {"vmin": 0, "vmax": 1} if family == "acc" else {}  # accuracy on its full scale
+    image = ax.imshow(grid.to_numpy(), cmap="viridis", aspect="auto", **bounds)
     ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
-    ax.set_title(
-        f"{evaluator} accuracy per task at budget {budget} ({share:.0%} of the pool), mean over seeds"
-    )
+    title = f"{evaluator} {family} per task\nbudget {budget} ({share:.0%} of the pool), mean over seeds"
+    ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
     return _save(fig, path)

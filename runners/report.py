@@ -177,9 +177,11 @@ def latest_config(records: list[RunRecord]) -> Mapping[str, Any] | None:
 
 
 def missing_cells(records: list[RunRecord]) -> list[str]:
-    """Labels of the cells the records' latest configuration plans that no record holds."""
-    config = latest_config(records)
-    if not isinstance(config, dict):
+    """Labels of the cells that any of the records' configurations plans and no record holds: a run of
+    a few rows (``--set strategies=[...]``, as the site's reproduce commands do) does not hide the
+    rest of the study's plan."""
+    configs = {json.dumps(r.config, sort_keys=True) for r in records if isinstance(r.config, Mapping)}
+    if not configs:
         return []
     have = {
         (
@@ -190,10 +192,10 @@ def missing_cells(records: list[RunRecord]) -> list[str]:
         )
         for r in records
     }
-    missing = planned_cells(config, records[0].pool.size) - have
+    planned = set().union(*(planned_cells(json.loads(c), records[0].pool.size) for c in configs))
     return [
         f"{strategy_label(name, json.loads(params))} budget={budget} seed={seed}"
-        for name, params, budget, seed in sorted(missing, key=lambda c: (c[2], c[0], c[1], c[3]))
+        for name, params, budget, seed in sorted(planned - have, key=lambda c: (c[2], c[0], c[1], c[3]))
     ]
 
 
@@ -275,8 +277,10 @@ def write_report(
     title = f"{evaluator} {metric} against annotation cost (mean ± std over {seeds} seed{'s' * (seeds > 1)})"
     plot_curves(stats, out / "accuracy_vs_cost.png", title, f"{evaluator} {metric}")
     budgets = sorted(set(stats["budget"]))
-    if any(evaluator in r.evaluations and r.evaluations[evaluator].per_task for r in records):
-        plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], out / "per_task_heatmap.png")
+    family = metric.removesuffix(WORST_GAIN).removesuffix("_macro")  # the table's metric, per task
+    if any(r.per_task(evaluator, family) for r in records):
+        heatmap = out / "per_task_heatmap.png"
+        plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], heatmap, family)
     text, warnings_ = comparison_report(frame, baseline)
     if text:
         atomic_write_text(out / "comparison.md", text + "\n")

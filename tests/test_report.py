@@ -250,6 +250,22 @@ def test_report_names_missing_and_failed_cells_and_exits_1_unless_partial_is_all
     assert main(allowed) == 0
 
 
+def test_a_run_of_a_few_rows_does_not_hide_the_rest_of_the_plan(tmp_path):
+    """A later run of one row (`--set strategies=[...]`, the site's reproduce command) stores a smaller
+    configuration; the cells the study's own configuration plans are still missing until they run."""
+    import dataclasses
+
+    from benchmark.config import ComponentSpec
+    from runners.report import missing_cells
+
+    store = RunStore(tmp_path / "runs")
+    one_row = dataclasses.replace(CONFIG, strategies=(ComponentSpec("random"),), budgets=(0, 15))
+    execute(one_row, FakeHarness(), store, progress=False)
+    assert missing_cells(store.runs()) == []  # its own plan is complete
+    execute(CONFIG, FakeHarness(fail_budget=60), store, progress=False)
+    assert missing_cells(store.runs()) == ["full budget=60 seed=0", "full budget=60 seed=1"]
+
+
 def test_report_names_unknown_metric_evaluator_and_baseline(tmp_path, capsys):
     from runners.cli import main
 
