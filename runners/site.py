@@ -141,28 +141,28 @@ def figure_html(figure: Any, div_id: str) -> str:
 
 
 def curve_figure(board: dict[str, Any], metric: dict[str, Any]) -> Any:
-    """The metric against annotation cost, one line per strategy with its interval; the base model and
-    the full pool as horizontal lines."""
+    """The metric against annotation cost: one line per strategy from the base model (budget 0) through
+    its budgets to the full pool, each point with its 95 % interval; budgets evenly spaced (a few small
+    budgets and one large pool would otherwise crowd into a corner)."""
     import plotly.graph_objects as go
 
     cells = pd.DataFrame(metric["cells"])
+    size = board["pool"]["size"]
+    names = {0: "0 (base model)", size: f"{size} (full pool)"}
+    references = cells[cells["strategy"].isin(list(REFERENCE_ROWS))]
     figure = go.Figure()
     for label, group in cells.groupby("strategy"):
         if label in REFERENCE_ROWS:
-            value = group["mean"].iloc[0]
-            where = "top left" if label == "full" else "bottom left"
-            text = f"{REFERENCE_ROWS[label]} {value:.3f}"
-            figure.add_hline(y=value, line_dash="dash", annotation_text=text, annotation_position=where)
             continue
-        group = group.sort_values("budget")
+        group = pd.concat([group, references]).sort_values("budget")
         error = dict(
             type="data",
-            array=(group["high"] - group["mean"]).tolist(),
-            arrayminus=(group["mean"] - group["low"]).tolist(),
+            array=(group["high"] - group["mean"]).fillna(0).tolist(),
+            arrayminus=(group["mean"] - group["low"]).fillna(0).tolist(),
         )
         dash = "dot" if kind(board, label) in ("oracle", "control") else "solid"
         figure.add_scatter(
-            x=group["budget"],
+            x=[names.get(b, str(b)) for b in group["budget"]],
             y=group["mean"],
             error_y=error,
             name=label,
@@ -172,6 +172,7 @@ def curve_figure(board: dict[str, Any], metric: dict[str, Any]) -> Any:
     figure.update_layout(
         title=f"{metric['evaluator']} {metric['metric']} against annotation cost (mean over seeds, 95 % CI)",
         xaxis_title="annotated examples (budget)",
+        xaxis_type="category",
         yaxis_title=metric["metric"],
         height=480,
     )
