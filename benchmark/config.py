@@ -243,10 +243,20 @@ def _check_names(key: str, specs: tuple[ComponentSpec, ...], registry: Component
 def load_sweep_config(path: str | Path, overrides: Sequence[str] = ()) -> SweepConfig:
     """A validated sweep configuration from a YAML file and ``a.b=value`` overrides."""
     written: dict[str, str] = {}
-    data = apply_overrides(load_yaml(path, written), overrides)
+    return _validated(apply_overrides(load_yaml(path, written), overrides), str(path), written)
+
+
+def sweep_config(data: dict[str, Any], where: str) -> SweepConfig:
+    """A validated sweep configuration from a mapping of settings (a run record's ``config``, say), its
+    ``${VAR}`` values expanded as in a YAML file; errors name ``where``."""
+    written: dict[str, str] = {}
+    return _validated(_expand_variables(data, where, written), where, written)
+
+
+def _validated(data: dict[str, Any], where: str, written: dict[str, str]) -> SweepConfig:
     if isinstance(data.get("scorer"), dict) and "model" in data["scorer"]:
         raise ConfigError(
-            f"{path}: scorer.model: the model is a top-level key now (`model:`), shared by scoring and "
+            f"{where}: scorer.model: the model is a top-level key now (`model:`), shared by scoring and "
             "fine-tuning. Move it there."
         )
     if data.get("strategies") == "all":  # every registered strategy, plugins included
@@ -257,7 +267,7 @@ def load_sweep_config(path: str | Path, overrides: Sequence[str] = ()) -> SweepC
     try:
         config = from_mapping(SweepConfig, data, "config")
     except ConfigError as err:
-        raise ConfigError(f"{path}: {err}") from None
+        raise ConfigError(f"{where}: {err}") from None
     object.__setattr__(config, "as_written", written)
     return config
 

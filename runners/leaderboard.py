@@ -18,13 +18,14 @@ import yaml
 
 from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
+from benchmark.evaluation.base import metric_family
 from benchmark.records import RunRecord
 from benchmark.types import content_hash
 from runners.comparison import comparable, control_lines, control_strategies, paired_comparison
 from runners.curves import area_under_curve
 from runners.power import Difference
 from runners.report import reported_metrics, results_frame
-from strategies.base import SUBMITTED
+from strategies.base import REFERENCES, SUBMITTED
 
 # 2: per-task means, allocations, comparisons with random, the configuration and reproduce commands
 SCHEMA_VERSION = 2
@@ -55,7 +56,7 @@ def _cells(frame: Any) -> list[dict[str, Any]]:
 def _per_task(records: list[RunRecord], evaluator: str, metric: str) -> list[dict[str, Any]]:
     """Mean over seeds of each task's value of ``metric``'s family, where the evaluator reports one per
     task (accuracy per task; ``per_task_<family>`` details for the continuous metrics)."""
-    family = metric.removesuffix("_macro")
+    family = metric_family(metric)
     rows = []
     for r in records:
         if r.metric(evaluator, metric) is not None:
@@ -123,7 +124,7 @@ def leaderboard(
 ) -> dict[str, Any]:
     """The leaderboard record of ``records`` (one study's store); ``task_of`` maps the pool's uids to
     tasks (allocations are left out without it)."""
-    labels = {r.table_label: r for r in records if r.strategy not in ("base", "full")}
+    labels = {r.table_label: r for r in records if r.strategy not in REFERENCES}
     controls = control_strategies(set(labels))
     metrics = []
     for evaluator, metric in reported_metrics(records):
@@ -218,15 +219,10 @@ def study_config(records: list[RunRecord]) -> dict[str, Any]:
 def pool_tasks(records: list[RunRecord]) -> dict[str, str]:
     """The task of every pool uid, read by loading the pool the study's configuration names; a
     SelbenchError when that data is not here or is not the data the study read."""
-    import tempfile
-
-    from benchmark.config import load_sweep_config
+    from benchmark.config import sweep_config
     from benchmark.data import load_pool
 
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
-        yaml.safe_dump(study_config(records), file)
-        file.flush()
-        pool = load_pool(load_sweep_config(file.name).pool).pool
+    pool = load_pool(sweep_config(study_config(records), "the study's recorded configuration").pool).pool
     if pool.fingerprint() != records[0].pool.fingerprint:
         raise SelbenchError("the pool its configuration loads here is not the pool the study read.")
     return {ex.uid: ex.task for ex in pool.examples}

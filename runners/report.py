@@ -20,7 +20,7 @@ import pandas as pd
 
 from benchmark.atomic import atomic_write_text
 from benchmark.errors import SelbenchError
-from benchmark.evaluation.base import WORST_GAIN
+from benchmark.evaluation.base import WORST_GAIN, metric_family
 from benchmark.records import RunRecord, strategy_label
 from benchmark.registry import did_you_mean
 from benchmark.store import git_commit
@@ -76,7 +76,7 @@ def worst_gains(records: list[RunRecord], evaluator: str, metric: str) -> dict[i
     """``<family>_worst_gain`` of each record (by index): the smallest per-task gain over the base
     model's value of the family, over the tasks both have; empty without a base-model run or per-task
     values (``acc``: accuracy; a continuous family: the evaluator's per-task details)."""
-    family = metric.removesuffix(WORST_GAIN)
+    family = metric_family(metric)
     base = next((r.per_task(evaluator, family) for r in records if r.strategy == BASE_MODEL), {})
     gains = {}
     for i, r in enumerate(records):
@@ -277,7 +277,7 @@ def write_report(
     title = f"{evaluator} {metric} against annotation cost (mean ± std over {seeds} seed{'s' * (seeds > 1)})"
     plot_curves(stats, out / "accuracy_vs_cost.png", title, f"{evaluator} {metric}")
     budgets = sorted(set(stats["budget"]))
-    family = metric.removesuffix(WORST_GAIN).removesuffix("_macro")  # the table's metric, per task
+    family = metric_family(metric)  # the table's metric, per task
     if any(r.per_task(evaluator, family) for r in records):
         heatmap = out / "per_task_heatmap.png"
         plot_task_heatmap(records, evaluator, budgets[len(budgets) // 2], heatmap, family)

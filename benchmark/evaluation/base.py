@@ -58,6 +58,12 @@ def mean_metrics(name: str, values_by_task: dict[str, np.ndarray]) -> dict[str, 
 WORST_GAIN = "_worst_gain"
 
 
+def metric_family(metric: str) -> str:
+    """The per-item quantity a metric summarises, whose per-task values ``RunRecord.per_task`` reads:
+    ``acc_macro`` -> ``acc``, ``gold_logprob_worst_gain`` -> ``gold_logprob``."""
+    return metric.removesuffix(WORST_GAIN).removesuffix("_macro")
+
+
 class Evaluator(Component, ABC):
     """Measures a model. Parameters are explicit keyword arguments stored unchanged (as for strategies)."""
 
