@@ -19,6 +19,7 @@ from runners.cli.options import (
 )
 from runners.comparison import comparison_report
 from runners.costs import COSTS_TITLE, format_costs, selection_costs
+from runners.coverage import coverage_report
 from runners.curves import format_curves
 from runners.leaderboard import pool_tasks, study_config, write_leaderboard
 from runners.report import (
@@ -97,18 +98,30 @@ def run(args: argparse.Namespace, console: Console) -> int:
             f"Stored: {', '.join(strategies)}."
         )
     args.baseline = args.baseline or "random"
+    task_of = pool_tasks(records) if args.coverage else None  # needed: its error stops the report
     print_report(records, args.evaluator, metric, console, args.baseline)
     failed = failed_cells(args.run_dir)
     if args.out:
         write_report(records, args.evaluator, metric, args.out, args.command_line, args.baseline, failed)
-        try:
-            task_of = pool_tasks(records)
-        except SelbenchError as err:  # the tables do not need the data; the allocation charts do
-            console.print(f"warning: task allocations left out of leaderboard.json: {err}", highlight=False)
-            task_of = None
+        if task_of is None:
+            try:
+                task_of = pool_tasks(records)
+            except SelbenchError as err:  # the tables do not need the data; the allocation charts do
+                console.print(
+                    f"warning: task allocations left out of leaderboard.json: {err}", highlight=False
+                )
         study = study_config(records).get("name") or Path(args.run_dir).resolve().parent.name
         write_leaderboard(records, study, Path(args.out) / "leaderboard.json", task_of)
         console.print(f"tables, plots and leaderboard.json written to {args.out}")
+    if args.coverage:
+        coverage = coverage_report(records, args.evaluator, task_of, args.baseline)
+        console.print(
+            coverage
+            or f"no {args.evaluator} per-task results of selections covering some tasks and not others",
+            markup=False,
+        )
+        if args.out and coverage:
+            atomic_write_text(Path(args.out) / "coverage.md", coverage + "\n")
     if args.signal:
         signal = signal_report(records, args.baseline)
         console.print("signal of every metric (MDE: 80 % power, 5 % two-sided, paired over seeds)")
@@ -145,5 +158,11 @@ def add_parser(commands: Any) -> None:
         "--signal",
         action="store_true",
         help="also each metric's signal: gain over the base model, seed noise, minimum detectable effect",
+    )
+    report.add_argument(
+        "--coverage",
+        action="store_true",
+        help="also whether task coverage matters: each metric's gain from covering a task, from per-task "
+        "results and the pool's task labels (reads the pool's data)",
     )
     report.set_defaults(run=run)
