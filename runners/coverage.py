@@ -145,7 +145,7 @@ def coverage_section(
     for control in sorted(control_strategies(covered.columns)):
         if baseline not in covered.columns:
             break
-        for budget, row in covered.iterrows():
+        for budget, row in covered[[control, baseline]].dropna().iterrows():
             delta = (row[control] - row[baseline]) / tasks
             lines.append(
                 f"- {control} minus {baseline} at budget {budget}, as coverage predicts: covers "
@@ -185,7 +185,8 @@ def coverage_report(
     sections = []
     for family in per_task_families(records, evaluator):
         frame = coverage_frame(records, evaluator, family, task_of)
-        if len(frame) and frame["n"].gt(0).any() and frame["n"].eq(0).any():
+        informative = len(frame) and frame["gain"].nunique() > 1  # e.g. exact match on free text: all 0
+        if informative and frame["n"].gt(0).any() and frame["n"].eq(0).any():
             macro = results_frame(records, evaluator, f"{family}_macro")
             mdes = design_mde(macro, baseline, control_strategies(set(macro["strategy"])))
             sections.append(coverage_section(frame, f"{evaluator} {family}", baseline, mdes, seed))
