@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmark.errors import SelbenchError
 from benchmark.store import RunStore
 from runners.coverage import coverage_effect, coverage_frame, coverage_report, dose_table
 from runners.leaderboard import pool_tasks
@@ -91,3 +92,20 @@ def test_report_command_writes_coverage(tmp_path, capsys):
     assert main(args) == 0
     assert "Value of covering a task (a): +1.0000" in (tmp_path / "t" / "coverage.md").read_text()
     assert "Does task coverage matter here?" in capsys.readouterr().out
+
+
+def test_report_without_the_pools_data_stops_before_writing(tmp_path, capsys, monkeypatch):
+    """--coverage needs the pool's task labels: data that is absent or changed is one line and exit 2,
+    before any report file is written."""
+    from runners.cli import main
+    from runners.cli import report as report_cli
+
+    def absent(records):
+        raise SelbenchError("the pool its configuration loads here is not the pool the study read.")
+
+    execute(CONFIG, FakeHarness(), RunStore(tmp_path / "sweep" / "runs"), progress=False)
+    monkeypatch.setattr(report_cli, "pool_tasks", absent)
+    args = ["report", str(tmp_path / "sweep"), "--coverage", "--out", str(tmp_path / "t")]
+    assert main(args) == 2
+    assert "not the pool the study read" in capsys.readouterr().err
+    assert not (tmp_path / "t").exists() or not any((tmp_path / "t").iterdir())
