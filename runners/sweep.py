@@ -20,7 +20,8 @@ from benchmark.locks import try_lock, wait_lock
 from benchmark.store import RunStore, provenance
 from benchmark.types import Pool
 from runners.harness import Harness, needed_features, run_cell
-from runners.plan import Cell, plan
+from runners.plan import Cell, plan, resolved_bf16
+from runners.settings import unreused_runs
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,12 @@ def execute(
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
     outcome = SweepOutcome([], [c for c in cells if store.load(c.key) is not None], {})
     todo = [c for c in cells if c not in outcome.skipped]
+    if todo and (
+        warning := unreused_runs(
+            todo, store.runs(), config, harness.model_fingerprint(), resolved_bf16(config)
+        )
+    ):
+        log.warning("%s", warning)
     # stored with every record: the settings after overrides, and the code as the sweep started (the
     # checkout may move on during a long sweep)
     common = (

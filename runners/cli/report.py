@@ -36,22 +36,7 @@ from runners.report import (
     summary_table,
     write_report,
 )
-
-WHICH_CELLS = ("name", "output_dir", "strategies", "budgets", "seeds", "headline")  # not how a cell runs
-
-
-def how_cells_run(config: dict[str, Any] | None, common: set[str]) -> dict[str, Any]:
-    """The settings that decide how a cell runs (pool, model, scorer, training, evaluators), among the
-    ``common`` keys every record's configuration has, without data locations (``path``: cells key data by
-    content): a store that gained strategies, budgets or seeds, records of a selbench with more
-    settings, or data read from another folder, is still one configuration."""
-
-    def without_paths(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: without_paths(v) for k, v in node.items() if k != "path"}
-        return node
-
-    return without_paths({k: v for k, v in (config or {}).items() if k in common and k not in WHICH_CELLS})
+from runners.settings import how_cells_run
 
 
 def print_report(

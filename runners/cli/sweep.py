@@ -38,7 +38,8 @@ def _print_plan(
         measured_rates,
         training_tokens,
     )
-    from runners.plan import plan
+    from runners.plan import plan, resolved_bf16
+    from runners.settings import unreused_runs
 
     loaded = load_pool(config.pool)
     cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
@@ -53,6 +54,10 @@ def _print_plan(
         f"({sum(tokens.values()):,} training tokens); results in {output}",
         highlight=False,
     )
+    if warning := unreused_runs(
+        todo, store.runs(), config, harness.model_fingerprint(), resolved_bf16(config)
+    ):
+        console.print(f"warning: {warning}", highlight=False)
     for cell in cells:
         if cell.key in records:
             cost = f"took {format_duration(_measured_seconds(records[cell.key]))}"
