@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from benchmark.atomic import atomic_write
@@ -28,7 +29,8 @@ def _save(fig: Any, path: str | Path) -> Path:
 
 
 def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) -> Path:
-    """Accuracy against annotation cost (share of the pool), one line per strategy with a ±1 std band."""
+    """Accuracy against annotation cost (share of the pool), one line per strategy with a ±1 std band;
+    a budget a strategy has no finished cell at is a gap in its line, never a straight line across it."""
     import matplotlib
     import matplotlib.ticker
 
@@ -37,9 +39,13 @@ def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) 
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=150)
     styles = [(m, ls) for ls in ("-", "--", ":") for m in ("o", "s", "^", "D", "v", "P", "X")]
+    shares = sorted(set(stats["share"]))
+    gaps = False
     for (strategy, rows), (marker, linestyle) in zip(stats.groupby("strategy"), styles, strict=False):
-        rows = rows.sort_values("share")
-        x, mean, std = rows["share"] * 100, rows["mean"], rows["std"].fillna(0.0)
+        rows = rows.groupby("share")[["mean", "std"]].first().reindex(shares)
+        gaps |= bool(rows["mean"].isna().any())
+        x, mean = np.asarray(shares) * 100, rows["mean"].to_numpy()
+        std = rows["std"].fillna(0.0).where(rows["mean"].notna()).to_numpy()
         (line,) = ax.plot(
             x, mean, marker=marker, linestyle=linestyle, markersize=4, label=strategy, alpha=0.9
         )
@@ -50,6 +56,7 @@ def plot_curves(stats: pd.DataFrame, path: str | Path, title: str, ylabel: str) 
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("annotation cost: share of the pool labelled (%)")
     ax.set_ylabel(ylabel)
+    title += " (a gap in a line: no finished cell at that budget)" if gaps else ""
     ax.set_title(textwrap.fill(title, 72), fontsize=10)  # long metric names must not run off the figure
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False, loc="best")

@@ -1,7 +1,9 @@
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmark.errors import SelbenchError
@@ -417,3 +419,24 @@ def test_report_writes_a_leaderboard_that_matches_its_schema(tmp_path):
     broken = dict(board, schema_version=1)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema())
+
+
+def test_a_budget_without_cells_is_a_gap_in_the_curve(tmp_path, monkeypatch):
+    """A strategy with no finished cell at a budget must not be drawn as a straight line across it."""
+    from runners import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or Path(path))
+    rows = [(0, "base"), (10, "random"), (10, "kcenter"), (20, "random"), (40, "random"), (40, "kcenter")]
+    frame = pd.DataFrame(
+        [
+            {"strategy": s, "budget": b, "share": b / 40, "seed": seed, "value": b / 40 + seed / 100}
+            for b, s in rows
+            for seed in (0, 1)
+        ]
+    )
+    plots.plot_curves(summary_table(frame), tmp_path / "c.png", "acc", "acc")
+    lines = {line.get_label(): line.get_ydata() for line in figures[0].axes[0].lines}
+    assert np.isnan(lines["kcenter"]).tolist() == [False, False, True, False]
+    assert not np.isnan(lines["random"]).any()
+    assert "a gap in a line" in figures[0].axes[0].get_title()
