@@ -38,14 +38,15 @@ PACKAGES = (
 
 
 def git_commit(cwd: str | Path | None = None) -> dict[str, Any]:
-    """The checkout's commit and whether it has uncommitted changes (None outside a git checkout)."""
+    """The checkout's commit and whether its code has uncommitted changes (None outside a git
+    checkout); ``results/`` is output, not code: studies and reports written there do not count."""
     where = Path(cwd or Path(__file__).resolve().parent)
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, check=True
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results"],
             cwd=where,
             capture_output=True,
             text=True,

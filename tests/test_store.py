@@ -1,6 +1,6 @@
 import json
 
-from benchmark.store import RunStore, provenance
+from benchmark.store import RunStore, git_commit, provenance
 
 
 def test_round_trip_and_listing(tmp_path):
@@ -51,3 +51,24 @@ def test_records_get_the_users_umask_not_owner_only(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_only_code_changes_make_a_checkout_dirty(tmp_path):
+    """Records and reports written under results/ (a study running beside the code) are output: a
+    provenance that called them uncommitted code would say every record of a running study is dirty."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "results" / "cell.json").write_text("{}\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "results" / "cell.json").write_text('{"a": 1}\n')
+    assert git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_commit(tmp_path)["dirty"] is True
