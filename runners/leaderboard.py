@@ -201,7 +201,9 @@ def study_config(records: list[RunRecord]) -> dict[str, Any]:
     """The study's configuration as its records store it, loadable by ``selbench sweep``: the one naming
     the most strategies (strategies added to a study later run under the grown configuration; earlier
     cells are unchanged by it), without the scorer's copy of the model, and without the model where it
-    is the packaged default (its recorded location is the machine's, not the study's)."""
+    is the packaged default (its recorded location is the machine's, not the study's). ``training.bf16``
+    left to the machine (null) is pinned to what the trained cells resolved it to, so the configuration
+    plans the same cells on any machine (cell keys hold the resolved value)."""
     from benchmark.models import ModelSpec
 
     configs = [r.config for r in records if r.config]
@@ -213,6 +215,10 @@ def study_config(records: list[RunRecord]) -> dict[str, Any]:
     packaged = Path(str(model.get("name_or_path"))).name == Path(default.name_or_path).name
     if packaged and model.get("gguf_file") == default.gguf_file:
         del config["model"]
+    resolved = {r.training.bf16 for r in records if r.training is not None and r.training.bf16 is not None}
+    training = config.get("training") or {}
+    if training.get("bf16", False) is None and len(resolved) == 1:
+        training["bf16"] = resolved.pop()
     return config
 
 

@@ -293,8 +293,9 @@ def comparison_table(metric: dict[str, Any]) -> pd.DataFrame:
     """Every strategy against the baseline, per budget and over all budgets."""
     table = pd.DataFrame(metric["comparison"])
     table = table.rename(columns={"diff": f"minus {BASELINE}", "low": "95 % low", "high": "95 % high"})
-    table["mde"] = table["mde"].round(4)
-    return table.round({f"minus {BASELINE}": 4, "95 % low": 4, "95 % high": 4})
+    numbers = ["mde", f"minus {BASELINE}", "95 % low", "95 % high"]  # null where a design has no MDE
+    table[numbers] = table[numbers].apply(pd.to_numeric, errors="coerce").round(4)
+    return table
 
 
 def _provenance(study: Study) -> str:

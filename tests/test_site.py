@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -15,7 +16,7 @@ from benchmark.config import load_sweep_config
 from benchmark.errors import SelbenchError
 from benchmark.store import RunStore
 from runners.leaderboard import leaderboard
-from runners.site import build_site, find_studies, metric_table, ordered_metrics
+from runners.site import build_site, comparison_table, find_studies, metric_table, ordered_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
@@ -78,6 +79,16 @@ def test_metric_table_marks_rows_and_orders_references_last():
     cell = next(c for c in metric["cells"] if c["strategy"] == "random" and c["budget"] == 48)
     assert random["48"] == pytest.approx(cell["mean"])
     assert random["48 ±"] == pytest.approx((cell["high"] - cell["low"]) / 2)
+
+
+def test_comparison_of_a_design_without_an_mde_keeps_its_rows():
+    """A study of the baseline and its control alone has no design MDE (no ordinary strategy to pool):
+    leaderboard.json holds null there, and the page shows it empty instead of failing."""
+    metric = {"comparison": [{"strategy": "few_tasks", "budget": "48", "diff": -0.38312, "low": -0.9,
+                              "high": 0.13, "mde": None, "verdict": "inconclusive"}]}  # fmt: skip
+    table = comparison_table(metric)
+    assert table.loc[0, "minus random"] == -0.3831
+    assert pd.isna(table.loc[0, "mde"])
 
 
 def test_allocations_count_each_tasks_examples():
