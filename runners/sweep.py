@@ -91,7 +91,7 @@ def _run_on_ray(
     progress: bool,
 ) -> list[str | None]:
     """Cells as Ray tasks (one GPU each when the cluster has GPUs), submitted ``largest_first``; records
-    land in the same store."""
+    land in the same store. A worker that dies (killed, out of memory) fails its cell, not the sweep."""
     import os
 
     import ray
@@ -107,7 +107,12 @@ def _run_on_ray(
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
-            errors[refs[ready[0]]] = ray.get(ready[0])
+            try:
+                errors[refs[ready[0]]] = ray.get(ready[0])
+            except ray.exceptions.RayError as err:  # the worker process died: no Python error to record
+                cell = todo[refs[ready[0]]]
+                errors[refs[ready[0]]] = f"{type(err).__name__}: the worker running it died"
+                atomic_write_text(failure_path(common[3], cell), f"{cell.label}\n{err}")
             bar.update()
     return errors
 

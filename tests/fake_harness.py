@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -11,9 +12,12 @@ from benchmark.types import Example, Features, Pool
 
 
 class FakeHarness:
-    def __init__(self, fail_budget: int | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self, fail_budget: int | None = None, delay: float = 0.0, crash_budget: int | None = None
+    ) -> None:
         self.trained: list[int] = []  # budget of every train_and_evaluate call
         self.fail_budget = fail_budget
+        self.crash_budget = crash_budget  # the process dies there, as when the kernel kills it for memory
         self.delay = delay  # seconds per cell, so a test can kill a sweep midway
 
     def model_fingerprint(self) -> str:
@@ -47,6 +51,8 @@ class FakeHarness:
     ) -> dict:
         if len(examples) == self.fail_budget:
             raise RuntimeError("simulated out-of-memory")
+        if len(examples) == self.crash_budget:
+            os._exit(137)
         time.sleep(self.delay)
         self.trained.append(len(examples))
         covered = {ex.task for ex in examples}

@@ -145,6 +145,22 @@ def test_ray_executor_gives_the_local_results(tmp_path):
     assert os.environ["RAY_USAGE_STATS_ENABLED"] == "0"  # selbench's Ray instances report nothing
 
 
+def test_a_ray_worker_that_dies_fails_its_cell_not_the_sweep(tmp_path):
+    """A worker killed mid-cell (out of memory, a signal) leaves no Python error: its cell is recorded as
+    failed and retried by the next run, and every other cell is still run and stored."""
+    import ray
+
+    store = RunStore(tmp_path / "runs")
+    try:
+        outcome = execute(CONFIG, FakeHarness(crash_budget=60), store, executor="ray", progress=False)
+    finally:
+        ray.shutdown()
+    assert sorted(outcome.failed) == ["full budget=60 seed=0", "full budget=60 seed=1"]
+    assert all("the worker running it died" in error for error in outcome.failed.values())
+    assert len(outcome.done) == 7
+    assert len(list((tmp_path / "failures").glob("*.txt"))) == 2
+
+
 def test_ray_gets_the_largest_budgets_first_in_plan_order():
     from runners.plan import Cell
     from runners.sweep import largest_first
