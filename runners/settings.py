@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmark.config import SweepConfig, config_record
 from benchmark.records import RunRecord
-from runners.plan import Cell
+
+if TYPE_CHECKING:  # runners.plan imports torch; `selbench report` and --help must start without it
+    from runners.plan import Cell
 
 WHICH_CELLS = ("name", "output_dir", "strategies", "budgets", "seeds", "headline")  # not how a cell runs
 
