@@ -107,12 +107,12 @@ def _run_on_ray(
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
+            i = refs[ready[0]]
             try:
-                errors[refs[ready[0]]] = ray.get(ready[0])
+                errors[i] = ray.get(ready[0])
             except ray.exceptions.RayError as err:  # the worker process died: no Python error to record
-                cell = todo[refs[ready[0]]]
-                errors[refs[ready[0]]] = f"{type(err).__name__}: the worker running it died"
-                atomic_write_text(failure_path(common[3], cell), f"{cell.label}\n{err}")
+                errors[i] = f"{type(err).__name__}: the worker running it died"
+                atomic_write_text(failure_path(common[3], todo[i]), f"{todo[i].label}\n{err}")
             bar.update()
     return errors
 
@@ -134,14 +134,11 @@ def execute(
     if executor not in ("local", "ray"):
         raise SelbenchError(f"executor {executor!r}: use local or ray.")
     loaded = load_pool(config.pool)
-    cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
+    model = harness.model_fingerprint()
+    cells = plan(config, loaded.pool, loaded.heldout, model)
     outcome = SweepOutcome([], [c for c in cells if store.load(c.key) is not None], {})
     todo = [c for c in cells if c not in outcome.skipped]
-    if todo and (
-        warning := unreused_runs(
-            todo, store.runs(), config, harness.model_fingerprint(), resolved_bf16(config)
-        )
-    ):
+    if todo and (warning := unreused_runs(todo, store.runs(), config, model, resolved_bf16(config))):
         log.warning("%s", warning)
     # stored with every record: the settings after overrides, and the code as the sweep started (the
     # checkout may move on during a long sweep)

@@ -42,3 +42,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for attempt in sorted(set(network_audit.BLOCKED)):
             print(f"  {attempt}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def fake_sweep_records(tmp_path_factory):
+    """The records of one finished sweep of tests.test_sweep_execute.CONFIG on the FakeHarness (which
+    solves exactly the tasks a selection covers), computed once for every test that only reads them."""
+    from benchmark.store import RunStore
+    from runners.sweep import execute
+    from tests.fake_harness import FakeHarness
+    from tests.test_sweep_execute import CONFIG
+
+    store = RunStore(tmp_path_factory.mktemp("fake-sweep") / "runs")
+    execute(CONFIG, FakeHarness(), store, progress=False)
+    return store.runs()

@@ -61,25 +61,18 @@ def test_dose_table_is_relative_to_the_tasks_uncovered_cells():
     assert table.loc["5-8", "mean"] == pytest.approx(0.3, abs=0.05)
 
 
-@pytest.fixture(scope="module")
-def records(tmp_path_factory):
-    store = RunStore(tmp_path_factory.mktemp("runs"))
-    execute(CONFIG, FakeHarness(), store, progress=False)
-    return store.runs()
-
-
-def test_on_stored_runs_coverage_is_all_that_matters(records):
+def test_on_stored_runs_coverage_is_all_that_matters(fake_sweep_records):
     """The FakeHarness solves exactly the tasks a selection covers: covering a task is worth 1, each
     further example nothing, and the analysis reads that from the records and the pool's task labels."""
-    task_of = pool_tasks(records)
-    frame = coverage_frame(records, "heldout", "acc", task_of)
+    task_of = pool_tasks(fake_sweep_records)
+    frame = coverage_frame(fake_sweep_records, "heldout", "acc", task_of)
     assert set(frame["strategy"]) == {"random", "task_uniform", "kcenter"}  # no base or full-pool cells
     assert (frame.groupby("cell")["n"].sum() == 15).all()
     fit = coverage_effect(frame, resamples=50)
     assert fit["a"] == pytest.approx(1.0)
     assert fit["a_low"] == pytest.approx(1.0)
     assert fit["b"] == pytest.approx(0.0, abs=1e-9)
-    report = coverage_report(records, "heldout", task_of)
+    report = coverage_report(fake_sweep_records, "heldout", task_of)
     assert "### heldout acc" in report
     assert "Value of covering a task (a): +1.0000" in report
 

@@ -14,28 +14,23 @@ from tests.fake_harness import FakeHarness
 from tests.test_sweep_execute import CONFIG
 
 
-@pytest.fixture(scope="module")
-def records(tmp_path_factory):
-    store = RunStore(tmp_path_factory.mktemp("runs"))
-    execute(CONFIG, FakeHarness(), store, progress=False)
-    return store.runs()
-
-
-def test_worst_gain_is_the_smallest_per_task_gain_over_the_base_model(records):
+def test_worst_gain_is_the_smallest_per_task_gain_over_the_base_model(fake_sweep_records):
     """A derived metric (not stored): a cell leaving one task behind scores low however much it gains
     on the others. The FakeHarness solves exactly the tasks a selection covers."""
-    frame = results_frame(records, "heldout", "acc_worst_gain").set_index(["strategy", "budget", "seed"])
-    base = next(r for r in records if r.strategy == "base").per_task("heldout", "acc")
-    for r in records:
+    frame = results_frame(fake_sweep_records, "heldout", "acc_worst_gain").set_index(
+        ["strategy", "budget", "seed"]
+    )
+    base = next(r for r in fake_sweep_records if r.strategy == "base").per_task("heldout", "acc")
+    for r in fake_sweep_records:
         gains = [v - base[t] for t, v in r.per_task("heldout", "acc").items()]
         assert frame.loc[(r.table_label, r.cell.budget, r.cell.seed), "value"] == pytest.approx(min(gains))
     assert frame.loc[("base", 0, 0), "value"] == 0
     with pytest.raises(SelbenchError, match="derived from per-task values: acc_worst_gain"):
-        results_frame(records, "heldout", "acc_worst")
+        results_frame(fake_sweep_records, "heldout", "acc_worst")
 
 
-def test_summary_has_base_and_full_rows_in_every_column(records):
-    stats = summary_table(results_frame(records, "heldout", "acc"))
+def test_summary_has_base_and_full_rows_in_every_column(fake_sweep_records):
+    stats = summary_table(results_frame(fake_sweep_records, "heldout", "acc"))
     assert set(stats["strategy"]) == {"random", "task_uniform", "kcenter"}
     assert sorted(set(stats["budget"])) == [0, 15, 60]
     base = stats[stats["budget"] == 0]
@@ -45,8 +40,8 @@ def test_summary_has_base_and_full_rows_in_every_column(records):
     assert uniform["count"] == 2
 
 
-def test_savings_and_formats(records):
-    stats = summary_table(results_frame(records, "heldout", "acc"))
+def test_savings_and_formats(fake_sweep_records):
+    stats = summary_table(results_frame(fake_sweep_records, "heldout", "acc"))
     savings = annotation_savings(stats)
     assert savings["task_uniform"] == 15  # every task covered at 15 of 60 examples: full accuracy
     markdown = format_table(stats, pool_size=60)
@@ -89,8 +84,10 @@ def test_report_command(tmp_path, capsys):
     assert "design MDE" in (tmp_path / "s" / "signal.md").read_text()
 
 
-def test_without_a_full_pool_row_nothing_is_labelled_full(records):
-    stats = summary_table(results_frame([r for r in records if r.cell.budget < 60], "heldout", "acc"))
+def test_without_a_full_pool_row_nothing_is_labelled_full(fake_sweep_records):
+    stats = summary_table(
+        results_frame([r for r in fake_sweep_records if r.cell.budget < 60], "heldout", "acc")
+    )
     assert "full pool" not in format_table(stats, pool_size=60)
     assert set(annotation_savings(stats).values()) == {None}
 

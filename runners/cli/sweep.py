@@ -42,8 +42,11 @@ def _print_plan(
     from runners.settings import unreused_runs
 
     loaded = load_pool(config.pool)
-    cells = plan(config, loaded.pool, loaded.heldout, harness.model_fingerprint())
-    records = {c.key: r for c in cells if (r := store.run(c.key)) is not None}  # each record read once
+    model = harness.model_fingerprint()
+    cells = plan(config, loaded.pool, loaded.heldout, model)
+    stored = store.runs()  # each record read once: the plan's own, and those it may fail to reuse
+    by_key = {r.key: r for r in stored}
+    records = {c.key: by_key[c.key] for c in cells if c.key in by_key}
     rates = measured_rates(list(records.values()))
     tokenizer = load_tokenizer(harness.scorer.resolved, config.scorer.cache_dir)
     per_example = mean_example_tokens(loaded.pool, tokenizer, config.training.max_length)
@@ -54,9 +57,7 @@ def _print_plan(
         f"({sum(tokens.values()):,} training tokens); results in {output}",
         highlight=False,
     )
-    if warning := unreused_runs(
-        todo, store.runs(), config, harness.model_fingerprint(), resolved_bf16(config)
-    ):
+    if warning := unreused_runs(todo, stored, config, model, resolved_bf16(config)):
         console.print(f"warning: {warning}", highlight=False)
     for cell in cells:
         if cell.key in records:
