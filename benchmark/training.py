@@ -7,6 +7,7 @@ exactly the text it is scored and evaluated with.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import time
@@ -73,11 +74,17 @@ def tokenize_for_sft(tokenizer: Any, examples: Sequence[Example], max_length: in
 
 
 class CompletionCollator:
-    """Pads a batch on the right to its own longest sequence (not to ``max_length``)."""
+    """Pads a batch on the right to its own longest sequence (not to ``max_length``).
 
-    def __init__(self, pad_id: int, pad_to: int | None = None) -> None:
+    ``label_logits_only``: the model projects onto its vocabulary only the positions that predict a
+    response token (transformers' ``logits_to_keep`` mask, with the matching ``shift_labels``), the same
+    loss without the prompt's logits. With a large vocabulary (gemma-3: 262K) the projection and its
+    softmax are most of a training step, and prompts are most of the tokens."""
+
+    def __init__(self, pad_id: int, pad_to: int | None = None, label_logits_only: bool = True) -> None:
         self.pad_id = pad_id
         self.pad_to = pad_to  # a fixed width: only the naive baseline of the benchmark uses it
+        self.label_logits_only = label_logits_only
         self.tokens = 0  # non-padding tokens collated so far
 
     def __call__(self, rows: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
@@ -91,7 +98,12 @@ class CompletionCollator:
             labels[i, :n] = torch.tensor(row["labels"])
             mask[i, :n] = 1
         self.tokens += int(mask.sum())
-        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        if self.label_logits_only:  # position t predicts token t + 1
+            keep = torch.zeros_like(labels, dtype=torch.bool)
+            keep[:, :-1] = labels[:, 1:] != IGNORE
+            batch |= {"logits_to_keep": keep, "shift_labels": labels[:, 1:][keep[:, :-1]]}
+        return batch
 
 
 def _with_adapter(model: Any, config: TrainingConfig) -> Any:
@@ -108,6 +120,12 @@ def _with_adapter(model: Any, config: TrainingConfig) -> Any:
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora)
+
+
+def _keeps_logits(model: Any) -> bool:
+    """Whether ``model.forward`` takes transformers' ``logits_to_keep`` (every built-in causal LM does; a
+    model with its own code may not, and is then trained with logits at every position)."""
+    return "logits_to_keep" in inspect.signature(model.forward).parameters
 
 
 def planned_steps(config: TrainingConfig, n_examples: int) -> int:
@@ -154,6 +172,7 @@ def fine_tune(
     dataset = Dataset.from_list([r | {"length": len(r["input_ids"])} for r in tokenized.rows])
     on_cuda = next(model.parameters()).device.type == "cuda"
     bf16 = uses_bf16(config, on_cuda)
+    label_logits_only = _keeps_logits(model)
     model = _with_adapter(model, config)
     args = TrainingArguments(
         output_dir=str(run_dir / "trainer"),
@@ -183,7 +202,7 @@ def fine_tune(
         max_grad_norm=1.0,
         torch_compile=False,
     )
-    collator = collator or CompletionCollator(tokenizer.pad_token_id)
+    collator = collator or CompletionCollator(tokenizer.pad_token_id, label_logits_only=label_logits_only)
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
     if not progress:  # without a progress bar Trainer prints every log line instead
         trainer.remove_callback(PrinterCallback)

@@ -4,7 +4,7 @@ import torch
 from benchmark.errors import SelbenchError
 from benchmark.prompting import PLAIN_TEMPLATE
 from benchmark.settings import TrainingConfig
-from benchmark.training import IGNORE, CompletionCollator, tokenize_for_sft
+from benchmark.training import IGNORE, CompletionCollator, _keeps_logits, fine_tune, tokenize_for_sft
 from benchmark.types import Example
 from tests.fake_tokenizer import CharTokenizer
 
@@ -73,3 +73,68 @@ def test_collator_pads_to_the_batch_not_to_max_length():
 def test_config_errors(field, value):
     with pytest.raises(SelbenchError):
         TrainingConfig(**{field: value})
+
+
+def _tiny_model(kind: str, vocab_size: int = 64):
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    size = {"vocab_size": vocab_size, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2}
+    heads = {"num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8}
+    if kind == "gemma3":  # final logit softcapping on, so the cut logits go through it too
+        return Gemma3ForCausalLM(Gemma3TextConfig(**size, **heads, final_logit_softcapping=30.0))
+    return LlamaForCausalLM(LlamaConfig(**size, **heads))
+
+
+@pytest.mark.parametrize("kind", ["llama", "gemma3"])
+def test_logits_only_at_labelled_positions_give_the_same_loss_and_gradients(kind):
+    rows = [
+        {"input_ids": [5, 6, 7, 8, 9], "labels": [IGNORE, IGNORE, IGNORE, 8, 9]},
+        {"input_ids": [10, 11, 12], "labels": [IGNORE, 11, 12]},
+        {"input_ids": [13, 14, 15, 16], "labels": [IGNORE, IGNORE, IGNORE, 16]},
+    ]
+    model = _tiny_model(kind)
+    losses, grads = [], []
+    for label_logits_only in (False, True):
+        batch = CompletionCollator(pad_id=0, label_logits_only=label_logits_only)(rows)
+        model.zero_grad()
+        loss = model(**batch).loss
+        loss.backward()
+        losses.append(loss.detach())
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert batch["logits_to_keep"].nonzero().tolist() == [[0, 2], [0, 3], [1, 0], [1, 1], [2, 2]]
+    assert batch["shift_labels"].tolist() == [8, 9, 11, 12, 16]
+    torch.testing.assert_close(losses[1], losses[0])
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        torch.testing.assert_close(grads[1][name], grads[0][name], msg=name)
+
+
+def test_trainer_steps_are_the_same_with_logits_only_at_labelled_positions(tmp_path):
+    """Through Trainer and peft: the loss normalisation (``num_items_in_batch``) counts the same tokens."""
+    examples = [Example(f"Question {i}: what is {i} plus {i}?", str(2 * i), "add", "s") for i in range(12)]
+    config = TrainingConfig(epochs=1, min_steps=3, batch_size=4, max_length=64, save_model=False, seed=1)
+    curves = []
+    for label_logits_only in (False, True):
+        collator = CompletionCollator(pad_id=0, label_logits_only=label_logits_only)
+        result = fine_tune(
+            _tiny_model("llama", 128),
+            CharTokenizer(),
+            examples,
+            config,
+            tmp_path,
+            progress=False,
+            collator=collator,
+        )
+        curves.append([entry["loss"] for entry in result.loss_curve])
+    assert len(curves[0]) == 3
+    assert curves[1] == pytest.approx(curves[0], rel=1e-5)
+
+
+def test_a_model_without_logits_to_keep_is_trained_with_every_logit():
+    class OwnCode(torch.nn.Module):
+        def forward(self, input_ids, attention_mask=None, labels=None):
+            return None
+
+    assert _keeps_logits(_tiny_model("llama"))
+    assert not _keeps_logits(OwnCode())
