@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from benchmark.errors import SelbenchError
 from benchmark.store import RunStore
+from runners.power import Difference
 from runners.report import annotation_savings, format_table, results_frame, summary_table
 from runners.sweep import execute
 from tests.fake_harness import FakeHarness
@@ -188,6 +190,22 @@ def test_mde_shrinks_with_pairs_and_grows_with_noise():
     assert mde(0.01, 20) < mde(0.01, 5) < mde(0.02, 5)
     # the normal-approximation value for large n: (1.96 + 0.84) sd / sqrt(n)
     assert mde(1.0, 10_000) == pytest.approx(2.8016 / 100, rel=1e-3)
+
+
+def test_an_interval_of_levels_equal_up_to_rounding_is_computed_without_warnings():
+    """Leaderboard cells put intervals on raw levels; two seeds at 0.13 and 0.13000000000000003 made
+    scipy's t-test warn of catastrophic cancellation into `selbench report`'s output."""
+    from scipy import stats as tests
+
+    values = np.array([0.13000000000000003, 0.13])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = Difference.of(values)
+    assert d.p == pytest.approx(0.0, abs=1e-9)
+    assert d.low == pytest.approx(0.13)
+    assert d.high == pytest.approx(0.13)
+    varied = np.array([-3.0872, -3.1453, -3.0871])
+    assert Difference.of(varied).p == pytest.approx(tests.ttest_1samp(varied, 0).pvalue)
 
 
 def test_an_undetected_control_is_a_warning_at_the_top():
