@@ -17,7 +17,7 @@ import pytest
 from benchmark.data import PoolSpec, load_pool
 from benchmark.models import ModelSpec, load_model, resolve_model
 from benchmark.settings import TrainingConfig
-from benchmark.training import CompletionCollator, fine_tune
+from benchmark.training import CompletionCollator, TrainResult, fine_tune
 from benchmarks.conftest import SCALE
 
 DATA = Path(os.environ.get("SELBENCH_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -81,17 +81,17 @@ def test_bf16_autocast_throughput(benchmark, tmp_path):
         config = TrainingConfig(method=METHOD, epochs=1, max_length=256, bf16=bf16, save_model=False)
         model, tokenizer = load_model(resolved)
         runs[bf16] = fine_tune(model, tokenizer, examples, config, tmp_path / str(bf16), progress=False)
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    benchmark.extra_info.update(
-        method=METHOD,
-        float32_tokens_per_second=runs[False].tokens_per_second,
-        bf16_tokens_per_second=runs[True].tokens_per_second,
-        speedup=runs[True].tokens_per_second / runs[False].tokens_per_second,
-        float32_final_loss=runs[False].final_loss,
-        bf16_final_loss=runs[True].final_loss,
-    )
-    print(benchmark.extra_info)
+    _report(benchmark, ("float32", runs[False]), ("bf16", runs[True]), method=METHOD)
     assert runs[True].train_tokens == runs[False].train_tokens
+
+
+def _report(benchmark, baseline: tuple[str, TrainResult], ours: tuple[str, TrainResult], **info) -> None:
+    """Two training runs measured beside each other: their tokens per second, ratio and final losses."""
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    for name, run in (baseline, ours):
+        info |= {f"{name}_tokens_per_second": run.tokens_per_second, f"{name}_final_loss": run.final_loss}
+    benchmark.extra_info.update(info, speedup=ours[1].tokens_per_second / baseline[1].tokens_per_second)
+    print(benchmark.extra_info)
 
 
 def _models() -> dict[str, ModelSpec | None]:
@@ -127,15 +127,11 @@ def test_label_logits_throughput(benchmark, name, tmp_path):
             progress=False,
             collator=collator,
         )
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    benchmark.extra_info.update(
+    _report(
+        benchmark,
+        ("all_logits", runs[False]),
+        ("label_logits", runs[True]),
         model=name,
         examples=len(examples),
-        all_logits_tokens_per_second=runs[False].tokens_per_second,
-        label_logits_tokens_per_second=runs[True].tokens_per_second,
-        speedup=runs[True].tokens_per_second / runs[False].tokens_per_second,
-        all_logits_final_loss=runs[False].final_loss,
-        label_logits_final_loss=runs[True].final_loss,
     )
-    print(benchmark.extra_info)
     assert runs[True].final_loss == pytest.approx(runs[False].final_loss, rel=1e-4)
