@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -86,6 +87,10 @@ def _tiny_model(kind: str, vocab_size: int = 64):
     return LlamaForCausalLM(LlamaConfig(**size, **heads))
 
 
+def _sums(n: int) -> list[Example]:
+    return [Example(f"Question {i}: what is {i} plus {i}?", str(2 * i), "add", "s") for i in range(n)]
+
+
 @pytest.mark.parametrize("kind", ["llama", "gemma3"])
 def test_logits_only_at_labelled_positions_give_the_same_loss_and_gradients(kind):
     rows = [
@@ -112,7 +117,7 @@ def test_logits_only_at_labelled_positions_give_the_same_loss_and_gradients(kind
 
 def test_trainer_steps_are_the_same_with_logits_only_at_labelled_positions(tmp_path):
     """Through Trainer and peft: the loss normalisation (``num_items_in_batch``) counts the same tokens."""
-    examples = [Example(f"Question {i}: what is {i} plus {i}?", str(2 * i), "add", "s") for i in range(12)]
+    examples = _sums(12)
     config = TrainingConfig(epochs=1, min_steps=3, batch_size=4, max_length=64, save_model=False, seed=1)
     curves = []
     for label_logits_only in (False, True):
@@ -131,10 +136,24 @@ def test_trainer_steps_are_the_same_with_logits_only_at_labelled_positions(tmp_p
     assert curves[1] == pytest.approx(curves[0], rel=1e-5)
 
 
-def test_a_model_without_logits_to_keep_is_trained_with_every_logit():
+def test_a_model_without_logits_to_keep_is_trained_with_every_logit(tmp_path):
+    """A model with its own ``forward`` (no ``logits_to_keep``) still trains through ``fine_tune``: its
+    collator leaves the mask out, which the model's signature would reject."""
+
     class OwnCode(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = _tiny_model("llama", 128)
+
         def forward(self, input_ids, attention_mask=None, labels=None):
-            return None
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
 
     assert _keeps_logits(_tiny_model("llama"))
     assert not _keeps_logits(OwnCode())
+    examples = _sums(8)
+    config = TrainingConfig(
+        method="full", epochs=1, min_steps=2, batch_size=4, max_length=64, save_model=False, seed=1
+    )
+    result = fine_tune(OwnCode(), CharTokenizer(), examples, config, tmp_path, progress=False)
+    assert result.steps == 2
+    assert np.isfinite(result.final_loss)
